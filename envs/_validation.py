@@ -1,0 +1,126 @@
+"""Argument checks shared by the memory tasks.
+
+Every helper raises an error whose message names the argument, the allowed range and the value
+received, e.g. ``"length must be an integer >= 2, got 1"``: ``TypeError`` for a value of the wrong
+kind, ``ValueError`` for one out of range.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+
+def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
+    """Return ``value`` as an ``int`` after checking ``minimum <= value (<= maximum)``.
+
+    Args:
+        name: Argument name, used in the error message.
+        value: The value to check. Python and numpy integers are accepted; ``bool`` is not.
+        minimum: Smallest allowed value.
+        maximum: Largest allowed value, or ``None`` for no upper bound.
+
+    Returns:
+        The value as a Python ``int``.
+
+    Raises:
+        TypeError: If ``value`` is not an integer.
+        ValueError: If ``value`` is out of range.
+    """
+    allowed = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer {allowed}, got {value!r}")
+    value = int(value)
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be an integer {allowed}, got {value}")
+    return value
+
+
+def check_probability(name: str, value: Any) -> float:
+    """Return ``value`` as a ``float`` after checking ``0 <= value < 1``.
+
+    Args:
+        name: Argument name, used in the error message.
+        value: The value to check (any real number type except ``bool``).
+
+    Returns:
+        The value as a Python ``float``.
+
+    Raises:
+        TypeError: If ``value`` is not a real number.
+        ValueError: If ``value`` is not in ``[0, 1)``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in [0, 1), got {value!r}")
+    value = float(value)
+    if not (math.isfinite(value) and 0.0 <= value < 1.0):
+        raise ValueError(f"{name} must be a number in [0, 1), got {value}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
+    """Return ``value`` after checking that it is one of ``choices``.
+
+    Args:
+        name: Argument name, used in the error message.
+        value: The value to check.
+        choices: The allowed values.
+
+    Returns:
+        ``value`` unchanged.
+
+    Raises:
+        ValueError: If ``value`` is not one of ``choices``.
+    """
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+    return value
+
+
+def check_render_mode(render_mode: str | None, render_modes: Sequence[str]) -> str | None:
+    """Check a ``render_mode`` constructor argument against the env's ``metadata``.
+
+    Args:
+        render_mode: The requested mode, or ``None`` for no rendering.
+        render_modes: The modes the env supports (``metadata["render_modes"]``).
+
+    Returns:
+        ``render_mode`` unchanged.
+
+    Raises:
+        ValueError: If ``render_mode`` is neither ``None`` nor a supported mode.
+    """
+    if render_mode is not None and render_mode not in render_modes:
+        raise ValueError(
+            f"render_mode must be None or one of {list(render_modes)}, got {render_mode!r}"
+        )
+    return render_mode
+
+
+def discrete_action(action: Any, n: int) -> int:
+    """Convert a ``Discrete(n)`` action to an ``int``, checking its type and range.
+
+    Accepts Python ints, numpy integers and 0-d integer arrays (what samplers and agents pass).
+    Kept minimal because it runs on every step.
+
+    Args:
+        action: The action passed to ``step``.
+        n: Number of actions.
+
+    Returns:
+        The action as a Python ``int`` in ``[0, n)``.
+
+    Raises:
+        TypeError: If ``action`` is not an integer.
+        ValueError: If ``action`` is out of range.
+    """
+    try:
+        a = operator.index(action)
+    except TypeError:
+        raise TypeError(f"action must be an integer in [0, {n - 1}], got {action!r}") from None
+    if a < 0 or a >= n:
+        raise ValueError(f"action must be an integer in [0, {n - 1}], got {a}")
+    return a

@@ -1,0 +1,195 @@
+"""Copy-first-input as a reinforcement-learning task: name the first cue after a delay.
+
+Registered as ``warm_rl/CopyFirst-v0``; see :class:`CopyFirst`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import logger, spaces
+
+from envs._validation import check_choice, check_int, check_render_mode, discrete_action
+
+DISTRACTORS = ("noise", "symbols")
+"""Allowed values of the ``distractor`` argument."""
+
+
+class CopyFirst(gym.Env[np.ndarray, int]):
+    """
+    ## Description
+
+    The reinforcement-learning form of the copy-first-input benchmark of the warm-up paper
+    (Vecoven, Ernst and Drion, arXiv 2106.01001). The first observation shows one of
+    `n_symbols` cues. Then come `delay` distractor steps and finally a query step: the action
+    taken at the query must name the first cue. Actions before the query are ignored and the only
+    reward comes at the query, `delay + 1` steps after the cue: the difficulty grows with `delay`.
+
+    ```
+    step 4/12: distractor noise=+0.31 | target 2
+    ```
+
+    ## Action Space
+
+    The action is an `int` in `{0, ..., n_symbols - 1}`: the symbol named at the query. It is
+    ignored at every other step.
+
+    ## Observation Space
+
+    The observation is a float32 `ndarray` of shape `(n_symbols + 2,)`:
+
+    | Num                | Observation            | Min | Max |
+    |--------------------|------------------------|-----|-----|
+    | 0 .. n_symbols - 1 | Symbol (one-hot)       | 0   | 1   |
+    | n_symbols          | Noise                  | -1  | 1   |
+    | n_symbols + 1      | Query flag             | 0   | 1   |
+
+    - First step: the one-hot of the cue, noise 0, query flag 0.
+    - Distractor steps, with `distractor="noise"`: symbol channels 0, noise uniform in `[-1, 1]`;
+      with `distractor="symbols"`: the one-hot of a uniformly random symbol (as likely as not to
+      look like a cue), noise 0. The second form is the closer analogue of the original task,
+      where every input comes from the same distribution.
+    - Query step: all zeros but the query flag, 1.
+
+    ## Rewards
+
+    The reward of a step is one of `{0, 1}`: `1` if the action at the query names the cue, `0`
+    otherwise (and at every other step). The best return is `1`; a random policy gets
+    `1 / n_symbols` on average.
+
+    ## Starting State
+
+    The cue is drawn uniformly from the `n_symbols` symbols.
+
+    ## Episode End
+
+    Termination: after the action at the query, i.e. after exactly `delay + 2` steps (the
+    `horizon` attribute). There is no truncation. At the last step `info` holds `is_success`
+    (`True` iff the cue was named) and `target` (the cue).
+
+    ## Arguments
+
+    ```python
+    >>> import gymnasium as gym
+    >>> import envs
+    >>> env = gym.make("warm_rl/CopyFirst-v0", n_symbols=4, delay=50, distractor="symbols")
+
+    ```
+
+    | Parameter     | Type    | Default   | Description                                       |
+    |---------------|---------|-----------|---------------------------------------------------|
+    | `n_symbols`   | **int** | `4`       | Number of possible cues (`>= 2`)                  |
+    | `delay`       | **int** | `10`      | Number of distractor steps (`>= 0`)               |
+    | `distractor`  | **str** | `"noise"` | `"noise"` or `"symbols"` (see Observation Space)  |
+    | `render_mode` | **str** | `None`    | `"ansi"` to describe the current step as text     |
+
+    ## Version History
+    * v0: Initial version.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        n_symbols: int = 4,
+        delay: int = 10,
+        distractor: str = "noise",
+        render_mode: str | None = None,
+    ) -> None:
+        self.n_symbols = check_int("n_symbols", n_symbols, 2)
+        self.delay = check_int("delay", delay, 0)
+        self.distractor = check_choice("distractor", distractor, DISTRACTORS)
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
+        self.horizon = self.delay + 2
+        """Number of steps of every episode."""
+        self.max_return = 1.0
+        """Best return an episode can reach."""
+
+        n = self.n_symbols
+        low = np.zeros(n + 2, dtype=np.float32)
+        low[n] = -1.0
+        self.observation_space = spaces.Box(low, np.ones(n + 2, dtype=np.float32))
+        self.action_space = spaces.Discrete(n)
+
+        # Row t is the observation after t steps; the last row (all zeros) is the final one.
+        self._episode = np.zeros((self.horizon + 1, n + 2), dtype=np.float32)
+        self._episode[self.horizon - 1, n + 1] = 1.0
+        self._target = 0
+        self._t = 0
+        self._done = True
+        self._last_reward: float | None = None
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Draw the cue and the distractors of a new episode.
+
+        Args:
+            seed: Seed for ``self.np_random``.
+            options: Unused.
+
+        Returns:
+            The first observation (the cue) and an empty info dict.
+        """
+        super().reset(seed=seed)
+        n, delay, episode = self.n_symbols, self.delay, self._episode
+        self._target = int(self.np_random.integers(n))
+        episode[: self.horizon - 1] = 0.0
+        episode[0, self._target] = 1.0
+        if delay:
+            if self.distractor == "noise":
+                episode[1 : delay + 1, n] = self.np_random.uniform(-1.0, 1.0, size=delay)
+            else:
+                symbols = self.np_random.integers(n, size=delay)
+                episode[np.arange(1, delay + 1), symbols] = 1.0
+        self._t = 0
+        self._done = False
+        self._last_reward = None
+        return episode[0].copy(), {}
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Advance one step; the action counts only at the query."""
+        if self._done:
+            raise RuntimeError("step() called on a finished episode: call reset() first")
+        a = discrete_action(action, self.n_symbols)
+        self._t += 1
+        if self._t < self.horizon:
+            self._last_reward = 0.0
+            return self._episode[self._t].copy(), 0.0, False, False, {}
+        success = a == self._target
+        reward = 1.0 if success else 0.0
+        self._done = True
+        self._last_reward = reward
+        info = {"is_success": success, "target": self._target}
+        return self._episode[self._t].copy(), reward, True, False, info
+
+    def optimal_action(self) -> int:
+        """The oracle: the cue (reads the hidden target; any action is optimal before the query)."""
+        return self._target
+
+    def render(self) -> str | None:
+        """Describe the current step as one line of text (``render_mode="ansi"``)."""
+        if self.render_mode is None:
+            logger.warn(
+                "You are calling render method without specifying any render mode. "
+                'You can specify the render_mode at initialization, e.g. render_mode="ansi"'
+            )
+            return None
+        t, n = self._t, self.n_symbols
+        row = self._episode[min(t, self.horizon)]
+        if self._done:
+            what = "done"
+        elif t == 0:
+            what = f"cue {self._target}"
+        elif t == self.horizon - 1:
+            what = "query"
+        elif self.distractor == "noise":
+            what = f"distractor noise={row[n]:+.2f}"
+        else:
+            what = f"distractor symbol {int(row[:n].argmax())}"
+        line = f"step {t}/{self.horizon}: {what} | target {self._target}"
+        if self._last_reward is not None:
+            line += f", reward {self._last_reward:g}"
+        return line + "\n"

@@ -1,0 +1,174 @@
+"""Copy-first-input with a real-valued cue and a continuous action.
+
+Registered as ``warm_rl/CopyFirstContinuous-v0``; see :class:`CopyFirstContinuous`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import logger, spaces
+
+from envs._validation import check_int, check_render_mode
+
+SUCCESS_TOLERANCE = 0.05
+"""An episode counts as a success when the answer is within this distance of the cue."""
+
+
+class CopyFirstContinuous(gym.Env[np.ndarray, np.ndarray]):
+    """
+    ## Description
+
+    The closest reinforcement-learning analogue of the copy-first-input benchmark of the
+    warm-up paper (Vecoven, Ernst and Drion, arXiv 2106.01001), where a network must output
+    the first value of a random series. The first observation shows a cue, a real number drawn
+    uniformly in `[-1, 1]`. Then come `delay` distractor steps showing, on the same channel,
+    values from the same distribution, so nothing but its position tells the cue apart. At the
+    final query step the action must reproduce the cue. Unlike `warm_rl/CopyFirst-v0` the
+    memory must hold a real number precisely, and the agent has a continuous action. The
+    difficulty grows with `delay`.
+
+    ```
+    step 4/12: distractor +0.31 | cue -0.42
+    ```
+
+    ## Action Space
+
+    The action is a float32 `ndarray` of shape `(1,)` in `[-1, 1]` (values outside are clipped):
+    the value recalled at the query. It is ignored at every other step.
+
+    ## Observation Space
+
+    The observation is a float32 `ndarray` of shape `(2,)`:
+
+    | Num | Observation   | Min | Max |
+    |-----|---------------|-----|-----|
+    | 0   | Value         | -1  | 1   |
+    | 1   | Query flag    | 0   | 1   |
+
+    The first step shows the cue, distractor steps a fresh uniform value (query flag 0 for
+    both); the query step shows value 0 and query flag 1.
+
+    ## Rewards
+
+    At the query the reward is `1 - |a - cue|` (in `[-1, 1]`) for the clipped action `a`; it is
+    `0` at every other step. The best return is `1`; a random uniform policy gets `1/3` on average.
+
+    ## Starting State
+
+    The cue and the distractors are drawn uniformly in `[-1, 1]`.
+
+    ## Episode End
+
+    Termination: after the action at the query, i.e. after exactly `delay + 2` steps (the
+    `horizon` attribute). There is no truncation. At the last step `info` holds `is_success`
+    (`True` iff `|a - cue| <= 0.05`) and `target` (the cue).
+
+    ## Arguments
+
+    ```python
+    >>> import gymnasium as gym
+    >>> import envs
+    >>> env = gym.make("warm_rl/CopyFirstContinuous-v0", delay=50)
+
+    ```
+
+    | Parameter     | Type    | Default | Description                                    |
+    |---------------|---------|---------|------------------------------------------------|
+    | `delay`       | **int** | `10`    | Number of distractor steps (`>= 0`)            |
+    | `render_mode` | **str** | `None`  | `"ansi"` to describe the current step as text  |
+
+    ## Version History
+    * v0: Initial version.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(self, delay: int = 10, render_mode: str | None = None) -> None:
+        self.delay = check_int("delay", delay, 0)
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
+        self.horizon = self.delay + 2
+        """Number of steps of every episode."""
+        self.max_return = 1.0
+        """Best return an episode can reach."""
+
+        self.observation_space = spaces.Box(
+            np.array([-1.0, 0.0], dtype=np.float32), np.array([1.0, 1.0], dtype=np.float32)
+        )
+        self.action_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
+
+        # Row t is the observation after t steps; the last row (all zeros) is the final one.
+        self._episode = np.zeros((self.horizon + 1, 2), dtype=np.float32)
+        self._episode[self.horizon - 1, 1] = 1.0
+        self._t = 0
+        self._done = True
+        self._last_reward: float | None = None
+
+    @property
+    def _target(self) -> float:
+        return float(self._episode[0, 0])
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Draw the cue and the distractors of a new episode.
+
+        Args:
+            seed: Seed for ``self.np_random``.
+            options: Unused.
+
+        Returns:
+            The first observation (the cue) and an empty info dict.
+        """
+        super().reset(seed=seed)
+        self._episode[: self.delay + 1, 0] = self.np_random.uniform(-1.0, 1.0, size=self.delay + 1)
+        self._t = 0
+        self._done = False
+        self._last_reward = None
+        return self._episode[0].copy(), {}
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Advance one step; the action counts only at the query."""
+        if self._done:
+            raise RuntimeError("step() called on a finished episode: call reset() first")
+        a = np.asarray(action, dtype=np.float64)
+        if a.size != 1 or not np.isfinite(a).all():
+            raise ValueError(f"action must be one finite number (shape (1,)), got {action!r}")
+        self._t += 1
+        if self._t < self.horizon:
+            self._last_reward = 0.0
+            return self._episode[self._t].copy(), 0.0, False, False, {}
+        error = abs(min(max(float(a.reshape(())), -1.0), 1.0) - self._target)
+        reward = 1.0 - error
+        self._done = True
+        self._last_reward = reward
+        info = {"is_success": error <= SUCCESS_TOLERANCE, "target": self._target}
+        return self._episode[self._t].copy(), reward, True, False, info
+
+    def optimal_action(self) -> np.ndarray:
+        """The oracle: the cue (reads it back; any action is optimal before the query)."""
+        return np.array([self._target], dtype=np.float32)
+
+    def render(self) -> str | None:
+        """Describe the current step as one line of text (``render_mode="ansi"``)."""
+        if self.render_mode is None:
+            logger.warn(
+                "You are calling render method without specifying any render mode. "
+                'You can specify the render_mode at initialization, e.g. render_mode="ansi"'
+            )
+            return None
+        t = self._t
+        if self._done:
+            what = "done"
+        elif t == 0:
+            what = "cue"
+        elif t == self.horizon - 1:
+            what = "query"
+        else:
+            what = f"distractor {self._episode[t, 0]:+.2f}"
+        line = f"step {t}/{self.horizon}: {what} | cue {self._target:+.2f}"
+        if self._last_reward is not None:
+            line += f", reward {self._last_reward:g}"
+        return line + "\n"

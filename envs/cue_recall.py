@@ -1,0 +1,194 @@
+"""Denoising as a reinforcement-learning task: recall, in order, the marked values of a stream.
+
+Registered as ``warm_rl/CueRecall-v0``; see :class:`CueRecall`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import logger, spaces
+
+from envs._validation import check_int, check_render_mode, discrete_action
+
+
+class CueRecall(gym.Env[np.ndarray, int]):
+    """
+    ## Description
+
+    The reinforcement-learning form of the denoising benchmark of the warm-up paper (Vecoven,
+    Ernst and Drion, arXiv 2106.01001). A stream of `length` steps shows one random value per
+    step, drawn from an alphabet of `n_values`. At `n_cues` of these steps, drawn at random, a
+    marker flags the value as one to remember. After the stream come `n_cues` recall steps: at
+    the `k`-th the action must name the `k`-th marked value. The agent must store several items,
+    keep their order and ignore the unmarked values; the single reward comes at the very end.
+    The difficulty grows with `length` (how long the first cue must be held) and `n_cues`.
+
+    ```
+    step 12/23: stream value 3 (marked) | cues [0 3 1], recalled 0/0
+    ```
+
+    ## Action Space
+
+    The action is an `int` in `{0, ..., n_values - 1}`: the value recalled at a recall step. It
+    is ignored during the stream.
+
+    ## Observation Space
+
+    The observation is a float32 `ndarray` of shape `(n_values + 2,)`:
+
+    | Num               | Observation         | Min | Max |
+    |-------------------|---------------------|-----|-----|
+    | 0 .. n_values - 1 | Value (one-hot)     | 0   | 1   |
+    | n_values          | Marker              | 0   | 1   |
+    | n_values + 1      | Recall flag         | 0   | 1   |
+
+    Stream steps show the one-hot of their value, with marker 1 at the `n_cues` marked steps and
+    0 elsewhere; recall steps show all zeros but the recall flag, 1.
+
+    ## Rewards
+
+    The reward of a step is one of `{0, 1/n_cues, 2/n_cues, ..., 1}`: at the last recall step,
+    the fraction of marked values recalled at the right position; `0` at every other step. The
+    best return is `1`; a random policy gets `1 / n_values` on average.
+
+    ## Starting State
+
+    The stream values are drawn uniformly and independently; the marked steps are `n_cues`
+    distinct steps drawn uniformly among the `length` stream steps.
+
+    ## Episode End
+
+    Termination: after the action at the last recall step, i.e. after exactly
+    `length + n_cues` steps (the `horizon` attribute). There is no truncation. At the last step
+    `info` holds `is_success` (`True` iff every value was recalled) and `n_correct`.
+
+    ## Arguments
+
+    ```python
+    >>> import gymnasium as gym
+    >>> import envs
+    >>> env = gym.make("warm_rl/CueRecall-v0", length=100, n_cues=5, n_values=4)
+
+    ```
+
+    | Parameter     | Type    | Default | Description                                          |
+    |---------------|---------|---------|------------------------------------------------------|
+    | `length`      | **int** | `20`    | Number of stream steps (`>= n_cues`)                 |
+    | `n_cues`      | **int** | `3`     | Number of marked values to recall (`>= 1`)           |
+    | `n_values`    | **int** | `4`     | Size of the value alphabet (`>= 2`)                  |
+    | `render_mode` | **str** | `None`  | `"ansi"` to describe the current step as text        |
+
+    ## Version History
+    * v0: Initial version.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        length: int = 20,
+        n_cues: int = 3,
+        n_values: int = 4,
+        render_mode: str | None = None,
+    ) -> None:
+        self.n_cues = check_int("n_cues", n_cues, 1)
+        self.length = check_int("length", length, self.n_cues)
+        self.n_values = check_int("n_values", n_values, 2)
+        self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
+        self.horizon = self.length + self.n_cues
+        """Number of steps of every episode."""
+        self.max_return = 1.0
+        """Best return an episode can reach."""
+
+        m = self.n_values
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(m + 2,), dtype=np.float32)
+        self.action_space = spaces.Discrete(m)
+
+        # Row t is the observation after t steps; the last row (all zeros) is the final one.
+        self._episode = np.zeros((self.horizon + 1, m + 2), dtype=np.float32)
+        self._episode[self.length : self.horizon, m + 1] = 1.0
+        self._values = np.zeros(self.length, dtype=np.int64)
+        self._cues = np.zeros(self.n_cues, dtype=np.int64)  # the marked values, in order
+        self._marked = np.zeros(self.n_cues, dtype=np.int64)  # their steps
+        self._t = 0
+        self._n_correct = 0
+        self._done = True
+        self._last_reward: float | None = None
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Draw the stream and the marked steps of a new episode.
+
+        Args:
+            seed: Seed for ``self.np_random``.
+            options: Unused.
+
+        Returns:
+            The first observation and an empty info dict.
+        """
+        super().reset(seed=seed)
+        rng, m, length = self.np_random, self.n_values, self.length
+        self._values = rng.integers(m, size=length)
+        self._marked = np.sort(rng.choice(length, size=self.n_cues, replace=False))
+        self._cues = self._values[self._marked]
+        stream = self._episode[:length]
+        stream[:] = 0.0
+        stream[np.arange(length), self._values] = 1.0
+        stream[self._marked, m] = 1.0
+        self._t = 0
+        self._n_correct = 0
+        self._done = False
+        self._last_reward = None
+        return self._episode[0].copy(), {}
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Advance one step; the action counts only at recall steps."""
+        if self._done:
+            raise RuntimeError("step() called on a finished episode: call reset() first")
+        a = discrete_action(action, self.n_values)
+        k = self._t - self.length  # index of the recall step just answered (< 0 in the stream)
+        if k >= 0 and a == self._cues[k]:
+            self._n_correct += 1
+        t = self._t = self._t + 1
+        if t < self.horizon:
+            self._last_reward = 0.0
+            return self._episode[t].copy(), 0.0, False, False, {}
+        reward = self._n_correct / self.n_cues
+        self._done = True
+        self._last_reward = reward
+        info = {"is_success": self._n_correct == self.n_cues, "n_correct": self._n_correct}
+        return self._episode[t].copy(), reward, True, False, info
+
+    def optimal_action(self) -> int:
+        """The oracle: the marked value due now (reads the hidden cues; 0 in the stream)."""
+        k = self._t - self.length
+        return int(self._cues[k]) if k >= 0 else 0
+
+    def render(self) -> str | None:
+        """Describe the current step as one line of text (``render_mode="ansi"``)."""
+        if self.render_mode is None:
+            logger.warn(
+                "You are calling render method without specifying any render mode. "
+                'You can specify the render_mode at initialization, e.g. render_mode="ansi"'
+            )
+            return None
+        t = self._t
+        if self._done:
+            what = "done"
+        elif t < self.length:
+            marked = " (marked)" if t in self._marked else ""
+            what = f"stream value {int(self._values[t])}{marked}"
+        else:
+            what = f"recall {t - self.length + 1}/{self.n_cues}"
+        answered = max(0, min(t - self.length, self.n_cues))
+        line = (
+            f"step {t}/{self.horizon}: {what} | cues {self._cues}, "
+            f"recalled {self._n_correct}/{answered}"
+        )
+        if self._last_reward is not None:
+            line += f", reward {self._last_reward:g}"
+        return line + "\n"
