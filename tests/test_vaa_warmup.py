@@ -1,0 +1,174 @@
+"""VAA, VAA* and warm-up on systems with known attractors and on copy-first-input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from warm_rl import RecurrentNet, WarmupConfig, vaa, vaa_star, warm_up
+from warm_rl.vaa import count_attractors, soft_attractor_variability
+
+
+def copy_first_sequences(count=64, steps=40, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(steps, count, 1, generator=generator), torch.full((count,), steps)
+
+
+def contraction_gru() -> RecurrentNet:
+    """A GRU with no recurrence and a fixed update gate: h' = 0.5 h + 0.5 tanh(W x).
+
+    Under a constant input it contracts to one fixed point: VAA = 1/n.
+    """
+    net = RecurrentNet("gru", 1, 4)
+    rnn = net.layers[0].rnn
+    with torch.no_grad():
+        for p in rnn.parameters():
+            p.zero_()
+        rnn.weight_ih_l0[8:] = 1.0  # candidate depends on the input only
+    return net
+
+
+def bistable_brc() -> RecurrentNet:
+    """A one-unit BRC that only remembers the sign of its first input.
+
+    Update gate at 0.5; feedback a = 2 makes
+    h' = tanh(2h) bistable with attractors near +-0.96 once inputs vanish.
+    The sequences start with +-5 then zeros; the constant perturbation enters with weight 0.05, too weak to break the bistability: two attractors.
+    """
+    net = RecurrentNet("brc", 1, 1)
+    layer = net.layers[0]
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.zero_()
+        layer.input_proj.bias[1] = 10.0  # a = 1 + tanh(10) ~ 2
+        layer.input_proj.weight[2, 0] = 0.05  # candidate sees the input, weakly
+    return net
+
+
+def test_count_attractors_on_known_sets():
+    points = torch.tensor([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0], [3.0, 0.0]])
+    assert count_attractors(points, 1e-4) == pytest.approx(0.75)
+    soft = soft_attractor_variability(torch.tensor([[0.0], [0.0], [5.0], [-5.0]]), 1e-4)
+    assert float(soft) == pytest.approx(0.75, abs=1e-3)
+
+
+def test_vaa_of_a_contraction_is_one_over_n():
+    torch.manual_seed(0)
+    seqs = copy_first_sequences(count=50)
+    assert vaa(contraction_gru(), seqs, steps=500, seed=0) == pytest.approx(1 / 50)
+    value = vaa_star(contraction_gru(), seqs, steps=200, seed=0)
+    assert value.shape == (1,) and float(value[0].detach()) == pytest.approx(1 / 50, rel=1e-3)
+
+
+def test_vaa_of_a_bistable_system_is_two_over_n():
+    n = 40
+    signs = torch.where(torch.arange(n) % 2 == 0, 5.0, -5.0)
+    padded = torch.zeros(30, n, 1)
+    padded[0, :, 0] = signs
+    lengths = torch.full((n,), 30)
+    # the cut may stop right after the first input: the state is then already signed.
+    assert vaa(bistable_brc(), (padded, lengths), steps=2000, seed=1) == pytest.approx(2 / n)
+    star = vaa_star(bistable_brc(), (padded, lengths), steps=200, seed=1)
+    assert float(star[0].detach()) == pytest.approx(2 / n, rel=1e-3)
+
+
+def test_vaa_star_is_differentiable_per_layer():
+    torch.manual_seed(0)
+    net = RecurrentNet("gru", 1, 8, num_layers=3)
+    values = vaa_star(net, copy_first_sequences(count=16), steps=5, seed=0)
+    assert values.shape == (3,)
+    values.sum().backward()
+    assert all(p.grad is not None for p in net.layers[2].parameters())
+
+
+def test_sequences_as_list_of_different_lengths():
+    torch.manual_seed(0)
+    net = RecurrentNet("mgu", 2, 6)
+    seqs = [torch.randn(n, 2) for n in (3, 9, 1, 5)]
+    value = vaa(net, seqs, steps=50, seed=0)
+    assert 1 / 4 <= value <= 1.0
+    assert vaa(net, seqs, steps=50, seed=0) == value
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_warm_up_raises_vaa(cell):
+    torch.manual_seed(1)
+    net = RecurrentNet(cell, 1, 32)
+    seqs = copy_first_sequences(count=100, steps=50)
+    before = vaa(net, seqs, steps=1000, seed=0)
+    report = warm_up(net, seqs, WarmupConfig(seed=1))
+    after = vaa(net, seqs, steps=1000, seed=0)
+    assert before <= 0.05
+    assert after >= 0.5
+    assert report.steps >= 100 and len(report.vaa_star) == report.steps
+    assert report.seconds > 0
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm", "mgu", "nbrc"])
+def test_double_warm_up_changes_warm_halves_only(cell):
+    torch.manual_seed(0)
+    net = RecurrentNet(cell, 2, 8, num_layers=2, double=True)
+    readout = torch.nn.Linear(8, 1)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    readout_before = readout.weight.clone()
+    warm_up(net, [torch.randn(12, 2) for _ in range(8)], WarmupConfig(steps=5, seed=0))
+    for name, value in net.state_dict().items():
+        if ".warm." in name:
+            continue
+        assert torch.equal(value, before[name]), name
+    assert any(not torch.equal(v, before[k]) for k, v in net.state_dict().items() if ".warm." in k)
+    assert torch.equal(readout.weight, readout_before)
+
+
+def test_vaa_star_gradients_reach_warm_halves_only():
+    torch.manual_seed(0)
+    net = RecurrentNet("gru", 2, 8, num_layers=2, double=True)
+    vaa_star(net, [torch.randn(12, 2) for _ in range(8)], steps=5, seed=0).sum().backward()
+    for name, param in net.named_parameters():
+        if ".warm." in name:
+            assert param.grad is not None and param.grad.abs().sum() > 0, name
+        else:
+            assert param.grad is None, name
+
+
+def test_non_finite_loss_restarts_then_raises(monkeypatch):
+    import warm_rl.warmup as warmup_module
+
+    def nan_vaa_star(net, padded, lengths, steps, eps, generator, layers=None):
+        count = len(layers) if layers is not None else net.num_layers
+        zeros = sum(p.sum() for p in net.parameters()) * 0
+        return torch.full((count,), float("nan")) + zeros
+
+    monkeypatch.setattr(warmup_module, "vaa_star_padded", nan_vaa_star)
+    net = RecurrentNet("gru", 1, 4)
+    with pytest.raises(RuntimeError, match="non-finite.*after 2 restart"):
+        warm_up(net, copy_first_sequences(count=8), WarmupConfig(steps=3, restarts=2, seed=0))
+
+
+@pytest.mark.parametrize(
+    "sequences,error,match",
+    [
+        ([], ValueError, "empty"),
+        ([torch.zeros(5, 3)], ValueError, "3 features, the network expects input_size=1"),
+        ([torch.zeros(0, 1)], ValueError, r"sequences\[0\] has length 0"),
+        ([torch.tensor([[float("nan")]])], ValueError, "non-finite"),
+        (torch.zeros(5, 2, 1), TypeError, "single tensor"),
+        ([[1.0, 2.0]], TypeError, r"sequences\[0\] must be a Tensor"),
+    ],
+    ids=["empty", "features", "zero-length", "nan", "bare-tensor", "list-of-lists"],
+)
+def test_bad_sequences(sequences, error, match):
+    net = RecurrentNet("gru", 1, 4)
+    with pytest.raises(error, match=match):
+        vaa(net, sequences, steps=5)
+    with pytest.raises(error, match=match):
+        warm_up(net, sequences, WarmupConfig(steps=1))
+
+
+def test_bad_config():
+    with pytest.raises(ValueError, match="WarmupConfig.lr must be > 0, got -1"):
+        WarmupConfig(lr=-1)
+    with pytest.raises(ValueError, match="unknown WarmupConfig field"):
+        WarmupConfig.from_value({"stepz": 3})
+    with pytest.raises(ValueError, match="steps must be an int >= 1, got 0"):
+        vaa(RecurrentNet("gru", 1, 4), [torch.zeros(3, 1)], steps=0)
