@@ -5,6 +5,7 @@ Registered as ``warm_rl/CopyFirstContinuous-v0``; see :class:`CopyFirstContinuou
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import gymnasium as gym
@@ -133,14 +134,18 @@ class CopyFirstContinuous(gym.Env[np.ndarray, np.ndarray]):
         """Advance one step; the action counts only at the query."""
         if self._done:
             raise RuntimeError("step() called on a finished episode: call reset() first")
-        a = np.asarray(action, dtype=np.float64)
-        if a.size != 1 or not np.isfinite(a).all():
-            raise ValueError(f"action must be one finite number (shape (1,)), got {action!r}")
+        try:
+            (value,) = action
+            value = float(value)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not math.isfinite(value):
+            raise ValueError(f"action must hold one finite number (shape (1,)), got {action!r}")
         self._t += 1
         if self._t < self.horizon:
             self._last_reward = 0.0
             return self._episode[self._t].copy(), 0.0, False, False, {}
-        error = abs(min(max(float(a.reshape(())), -1.0), 1.0) - self._target)
+        error = abs(min(max(value, -1.0), 1.0) - self._target)
         reward = 1.0 - error
         self._done = True
         self._last_reward = reward

@@ -27,7 +27,7 @@ class CueRecall(gym.Env[np.ndarray, int]):
     The difficulty grows with `length` (how long the first cue must be held) and `n_cues`.
 
     ```
-    step 12/23: stream value 3 (marked) | cues [0 3 1], recalled 0/0
+    step 12/23: stream value 3 (marked) | cues [0, 3, 1], recalled 0/0
     ```
 
     ## Action Space
@@ -111,7 +111,7 @@ class CueRecall(gym.Env[np.ndarray, int]):
         self._episode = np.zeros((self.horizon + 1, m + 2), dtype=np.float32)
         self._episode[self.length : self.horizon, m + 1] = 1.0
         self._values = np.zeros(self.length, dtype=np.int64)
-        self._cues = np.zeros(self.n_cues, dtype=np.int64)  # the marked values, in order
+        self._cues: list[int] = [0] * self.n_cues  # the marked values, in order
         self._marked = np.zeros(self.n_cues, dtype=np.int64)  # their steps
         self._t = 0
         self._n_correct = 0
@@ -134,7 +134,7 @@ class CueRecall(gym.Env[np.ndarray, int]):
         rng, m, length = self.np_random, self.n_values, self.length
         self._values = rng.integers(m, size=length)
         self._marked = np.sort(rng.choice(length, size=self.n_cues, replace=False))
-        self._cues = self._values[self._marked]
+        self._cues = self._values[self._marked].tolist()
         stream = self._episode[:length]
         stream[:] = 0.0
         stream[np.arange(length), self._values] = 1.0
@@ -166,7 +166,7 @@ class CueRecall(gym.Env[np.ndarray, int]):
     def optimal_action(self) -> int:
         """The oracle: the marked value due now (reads the hidden cues; 0 in the stream)."""
         k = self._t - self.length
-        return int(self._cues[k]) if k >= 0 else 0
+        return self._cues[k] if k >= 0 else 0
 
     def render(self) -> str | None:
         """Describe the current step as one line of text (``render_mode="ansi"``)."""
