@@ -1,0 +1,144 @@
+"""Supervised benchmarks of warm-up: one run, or a whole table of the paper.
+
+Examples:
+    # one run per seed, printing the test metric
+    python scripts/supervised.py --benchmark copy --cell gru --warmup full \\
+        --seq-length 300 --hidden-size 128 --epochs 4 --seeds 0
+
+    # the paper's Table 1 grid (3 seeds), results/table1.md + .csv + figures
+    python scripts/supervised.py --table 1 --epochs 50
+
+Image benchmarks (smnist, psmnist, Table 3) read Fashion-MNIST from Debian's
+``dataset-fashion-mnist`` package unless --data-dir points at MNIST IDX files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import statistics
+import sys
+from pathlib import Path
+
+import torch
+
+try:
+    import warm_rl  # noqa: F401
+except ImportError:  # running from a checkout without `pip install -e .`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from warm_rl.cells import CELL_NAMES
+from warm_rl.datasets import BENCHMARKS
+from warm_rl.supervised import TABLES, run_benchmark, run_table
+from warm_rl.training import WARMUP_MODES, TrainConfig
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    what = parser.add_argument_group("what to run")
+    what.add_argument("--benchmark", choices=BENCHMARKS, default="copy")
+    what.add_argument("--table", type=int, choices=sorted(TABLES), default=None,
+                      help="run a paper table's grid instead of one configuration")
+    what.add_argument("--cell", choices=CELL_NAMES, default="gru")
+    what.add_argument("--warmup", choices=WARMUP_MODES, default="none")
+    what.add_argument("--cells", nargs="+", choices=CELL_NAMES, help="table: restrict cells")
+    what.add_argument("--modes", nargs="+", choices=WARMUP_MODES, help="table: restrict modes")
+    what.add_argument("--values", nargs="+", type=int, help="table: restrict T (1) or N (2)")
+    data = parser.add_argument_group("data")
+    data.add_argument("--seq-length", type=int, default=None,
+                      help="T (copy: default 300; denoising: default 200)")
+    data.add_argument("--delay", type=int, default=100,
+                      help="denoising N: no marked value in the last N steps")
+    data.add_argument("--pad-length", type=int, default=0, help="images: trailing blank steps")
+    data.add_argument("--train-size", type=int, default=None, help="default: 40k / all images")
+    data.add_argument("--val-size", type=int, default=None, help="default: 4k / 5k images")
+    data.add_argument("--test-size", type=int, default=None, help="default: 50k / all images")
+    data.add_argument("--data-dir", default=None, help="directory of MNIST-format IDX files")
+    model = parser.add_argument_group("model and training")
+    model.add_argument("--hidden-size", type=int, default=None, help="default 128 (table: paper's)")
+    model.add_argument("--num-layers", type=int, default=None, help="default 1 (table: paper's)")
+    model.add_argument("--epochs", type=int, default=None, help="default 50 (table: paper's)")
+    model.add_argument("--seeds", nargs="+", type=int, default=None,
+                       help="default: 0 (one run) or 0 1 2 (table)")
+    model.add_argument("--batch-size", type=int, default=32)
+    model.add_argument("--lr", type=float, default=1e-3)
+    model.add_argument("--t-max", type=float, default=None, help="chrono: T_max (default: T)")
+    model.add_argument("--warmup-steps", type=int, default=100)
+    model.add_argument("--warmup-pool", type=int, default=1024,
+                       help="training sequences handed to warm-up")
+    model.add_argument("--vaa-samples", type=int, default=100, help="0 disables the per-epoch VAA")
+    model.add_argument("--vaa-steps", type=int, default=1000)
+    model.add_argument("--no-test-curve", action="store_true",
+                       help="test only the kept model, not after every epoch")
+    run = parser.add_argument_group("running")
+    run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    run.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    run.add_argument("--log-dir", default=None, help="TensorBoard directory")
+    run.add_argument("--checkpoint", default=None,
+                     help="checkpoint file (one run; seed appended) - resumed when present")
+    run.add_argument("--out-dir", default="results", help="table: output directory")
+    run.add_argument("--name", default=None, help="table: file stem (default table<k>)")
+    run.add_argument("--no-progress", action="store_true")
+    run.add_argument("--json", action="store_true", help="one run: print a JSON summary")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    config = TrainConfig(
+        cell=args.cell, warmup=args.warmup, hidden_size=args.hidden_size or 128,
+        num_layers=args.num_layers or 1, epochs=50 if args.epochs is None else args.epochs,
+        batch_size=args.batch_size, lr=args.lr,
+        cell_kwargs={} if args.t_max is None else {"t_max": args.t_max},
+        warmup_config={"steps": args.warmup_steps}, warmup_pool=args.warmup_pool,
+        vaa_samples=args.vaa_samples, vaa_steps=args.vaa_steps,
+        test_every_epoch=not args.no_test_curve, device=args.device,
+        progress=not args.no_progress,
+    )
+    if args.table is not None:
+        words = [sys.argv[0], *(sys.argv[1:] if argv is None else argv)]
+        command = "python " + " ".join(shlex.quote(w) for w in words)
+        path = run_table(
+            args.table, seeds=args.seeds or (0, 1, 2), epochs=args.epochs, cells=args.cells,
+            modes=args.modes, values=args.values, hidden_size=args.hidden_size,
+            num_layers=args.num_layers, train_size=args.train_size, val_size=args.val_size,
+            test_size=args.test_size, data_dir=args.data_dir, out_dir=args.out_dir,
+            name=args.name, command=command, base_config=config,
+        )
+        print(Path(path).read_text())
+        return 0
+    scores = []
+    for seed in args.seeds or (0,):
+        checkpoint = None if args.checkpoint is None else f"{args.checkpoint}.seed{seed}"
+        log_dir = None if args.log_dir is None else f"{args.log_dir}/seed{seed}"
+        seed_config = TrainConfig(**{**config.to_dict(), "seed": seed, "checkpoint": checkpoint,
+                                     "log_dir": log_dir})
+        result = run_benchmark(
+            args.benchmark, seed_config, seq_length=args.seq_length, delay=args.delay,
+            pad_length=args.pad_length, train_size=args.train_size, val_size=args.val_size,
+            test_size=args.test_size, data_dir=args.data_dir,
+        )
+        scores.append(result.test_metric)
+        if args.json:
+            print(json.dumps({k: v for k, v in result.summary().items() if k != "history"}))
+        print(
+            f"{args.benchmark} {args.cell} warmup={args.warmup} seed {seed}: "
+            f"test {result.metric_name} {result.test_metric:.6g} "
+            f"(best epoch {result.best_epoch}, {result.seconds:.1f}s)",
+            flush=True,
+        )
+    if len(scores) > 1:
+        print(f"mean {statistics.fmean(scores):.6g} ± {statistics.pstdev(scores):.6g} "
+              f"over {len(scores)} seeds")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)

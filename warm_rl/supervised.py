@@ -1,0 +1,417 @@
+"""The supervised benchmark suite: one run, or a whole table of the paper.
+
+* :func:`run_benchmark` builds a benchmark's data (on the training device) and
+  trains one model (:func:`warm_rl.training.train`).
+* :func:`run_table` runs the grid of one of the paper's tables (cells x
+  warm-up modes x T or N, over seeds), appends every finished run to
+  ``<out>/<name>_runs.jsonl`` (so an interrupted grid resumes where it
+  stopped), and rewrites ``<name>.md`` / ``<name>.csv`` (mean +- std beside the
+  paper's numbers) and the figures after every run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import platform
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import torch
+
+from warm_rl.datasets import BENCHMARKS, make_benchmark
+from warm_rl.training import WARMUP_MODES, TrainConfig, TrainResult, resolve_device, train
+
+MODE_LABELS = {"none": "None", "full": "warmed-up", "double": "DLWU"}
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One of the paper's result tables.
+
+    Attributes:
+        number: table number in the paper (arXiv 2106.01001v1).
+        benchmark: benchmark name (see :data:`warm_rl.datasets.BENCHMARKS`).
+        variable: what the rows vary: ``"T"`` (sequence length), ``"N"``
+            (denoising delay) or ``""`` (nothing).
+        values: the row values of ``variable``.
+        cells: the cells compared.
+        hidden_size, num_layers: the network.
+        epochs: training epochs in the paper.
+        seq_length: fixed sequence length (denoising: 200).
+        metric: ``"mse"`` or ``"accuracy"``.
+        paper: ``(value, mode, cell) -> (mean, std)``.
+    """
+
+    number: int
+    benchmark: str
+    variable: str
+    values: tuple
+    cells: tuple[str, ...]
+    hidden_size: int
+    num_layers: int
+    epochs: int
+    metric: str
+    seq_length: int | None = None
+    paper: dict = field(default_factory=dict)
+
+
+def _paper(values: Sequence, rows: dict[str, Sequence[Sequence[tuple[float, float]]]]) -> dict:
+    """``rows[mode][i][j]`` is the paper's (mean, std) for values[i] and cell j (MGU, LSTM, GRU)."""
+    table = {}
+    for mode, per_value in rows.items():
+        for value, per_cell in zip(values, per_value, strict=True):
+            for cell, numbers in zip(("mgu", "lstm", "gru"), per_cell, strict=True):
+                table[(value, mode, cell)] = numbers
+    return table
+
+
+_Z = (0.0, 0.0)
+TABLES: dict[int, TableSpec] = {
+    1: TableSpec(
+        1, "copy", "T", (50, 300, 600), ("mgu", "lstm", "gru"), 128, 1, 50, "mse",
+        paper=_paper((50, 300, 600), {
+            "none": [[(0.831, 0.324), (0.634, 0.427), (0.997, 0.005)],
+                     [(0.98, 0.002), (0.95, 0.019), (1.003, 0.002)],
+                     [(1.017, 0.004), (0.977, 0.008), (1.017, 0.003)]],
+            "full": [[_Z, _Z, _Z]] * 3,
+            "double": [[_Z, _Z, _Z]] * 3,
+        }),
+    ),
+    2: TableSpec(
+        2, "denoising", "N", (5, 100), ("mgu", "lstm", "gru"), 256, 2, 50, "mse", seq_length=200,
+        paper=_paper((5, 100), {
+            "none": [[(0.005, 0.008), (1.001, 0.003), _Z],
+                     [(1.004, 0.003), (0.996, 0.005), (0.995, 0.003)]],
+            "full": [[(0.002, 0.006), (0.032, 0.011), _Z],
+                     [(0.32, 0.641), (0.338, 0.561), (0.001, 0.002)]],
+            "double": [[(0.002, 0.001), (0.025, 0.007), _Z],
+                       [(0.024, 0.023), (0.013, 0.125), _Z]],
+        }),
+    ),
+    3: TableSpec(
+        3, "psmnist", "", (None,), ("mgu", "lstm", "gru"), 256, 2, 70, "accuracy",
+        paper=_paper((None,), {
+            "none": [[(0.896, 0.004), (0.907, 0.002), (0.925, 0.004)]],
+            "full": [[(0.897, 0.001), (0.402, 0.012), (0.102, 0.061)]],
+            "double": [[(0.901, 0.003), (0.909, 0.005), (0.914, 0.014)]],
+        }),
+    ),
+}
+"""The paper's Tables 1-3 (arXiv v1): grids and reported test numbers."""
+
+
+def run_benchmark(
+    benchmark: str,
+    config: TrainConfig,
+    seq_length: int | None = None,
+    delay: int = 100,
+    pad_length: int = 0,
+    train_size: int | None = None,
+    val_size: int | None = None,
+    test_size: int | None = None,
+    data_dir: str | os.PathLike | None = None,
+) -> TrainResult:
+    """Builds a benchmark's data for ``config.seed`` and trains one model.
+
+    Args:
+        benchmark: one of :data:`warm_rl.datasets.BENCHMARKS`.
+        config: model and training settings (its ``seed`` also seeds the data).
+        seq_length, delay, pad_length, train_size, val_size, test_size, data_dir:
+            see :func:`warm_rl.datasets.make_benchmark`.
+
+    Returns:
+        The :class:`~warm_rl.training.TrainResult`.
+    """
+    if benchmark not in BENCHMARKS:
+        raise ValueError(f"benchmark must be one of {BENCHMARKS}, got {benchmark!r}")
+    device = resolve_device(config.device)
+    data = make_benchmark(
+        benchmark, seq_length=seq_length, delay=delay, pad_length=pad_length,
+        train_size=train_size, val_size=val_size, test_size=test_size, seed=config.seed,
+        data_dir=data_dir, device=device,
+    )
+    return train(replace(config, device=str(device)), data.train, data.val, data.test)
+
+
+def _fmt(mean: float, std: float, digits: int = 3) -> str:
+    if math.isnan(mean):
+        return "-"
+    if 0 < abs(mean) < 10 ** -digits:
+        return f"{mean:.1e} ± {std:.1e}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def _value_key(value) -> str:
+    return "" if value is None else str(value)
+
+
+def run_table(
+    number: int,
+    seeds: Sequence[int] = (0, 1, 2),
+    epochs: int | None = None,
+    cells: Sequence[str] | None = None,
+    modes: Sequence[str] | None = None,
+    values: Sequence | None = None,
+    hidden_size: int | None = None,
+    num_layers: int | None = None,
+    train_size: int | None = None,
+    val_size: int | None = None,
+    test_size: int | None = None,
+    data_dir: str | os.PathLike | None = None,
+    out_dir: str | os.PathLike = "results",
+    name: str | None = None,
+    command: str = "",
+    base_config: TrainConfig | None = None,
+    plots: bool = True,
+    log: bool = True,
+) -> Path:
+    """Runs (or resumes) the grid of one of the paper's tables.
+
+    Args:
+        number: 1, 2 or 3 (see :data:`TABLES`).
+        seeds: the seeds of every grid point.
+        epochs: training epochs (the paper's when None).
+        cells, modes, values: restrict the grid (all of the table's when None).
+        hidden_size, num_layers: override the paper's network.
+        train_size, val_size, test_size: set sizes (the paper's when None).
+        data_dir: IDX directory (Table 3).
+        out_dir: where the files go.
+        name: file stem (default ``table<number>``).
+        command: the command line, recorded in the Markdown file.
+        base_config: other training settings (device, VAA, warm-up, ...); its
+            cell, width, depth, mode, epochs and seed are set by the grid.
+        plots: write the figures.
+        log: print one line per finished run.
+
+    Returns:
+        The path of the Markdown table.
+    """
+    if number not in TABLES:
+        raise ValueError(f"table must be one of {sorted(TABLES)}, got {number!r}")
+    spec = TABLES[number]
+    cells = tuple(cells or spec.cells)
+    modes = tuple(modes or WARMUP_MODES)
+    values = tuple(values or spec.values)
+    for mode in modes:
+        if mode not in WARMUP_MODES:
+            raise ValueError(f"warm-up mode must be one of {WARMUP_MODES}, got {mode!r}")
+    base = base_config or TrainConfig(progress=False)
+    settings = {
+        "benchmark": spec.benchmark,
+        "epochs": spec.epochs if epochs is None else epochs,
+        "hidden_size": hidden_size or spec.hidden_size,
+        "num_layers": num_layers or spec.num_layers,
+        "train_size": train_size, "val_size": val_size, "test_size": test_size,
+        "seq_length": spec.seq_length,
+    }
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = name or f"table{number}"
+    runs_path = out / f"{stem}_runs.jsonl"
+    records = _load_runs(runs_path, settings)
+    done = {(r["value"], r["mode"], r["cell"], r["seed"]) for r in records}
+    device = str(resolve_device(base.device))
+    for value in values:
+        for cell in cells:
+            for mode in modes:
+                for seed in seeds:
+                    key = (_value_key(value), mode, cell, seed)
+                    if key in done:
+                        continue
+                    config = replace(
+                        base, cell=cell, warmup=mode, seed=seed, epochs=settings["epochs"],
+                        hidden_size=settings["hidden_size"], num_layers=settings["num_layers"],
+                        device=device,
+                    )
+                    kwargs = {"seq_length": spec.seq_length}
+                    if spec.variable == "T":
+                        kwargs["seq_length"] = value
+                    elif spec.variable == "N":
+                        kwargs["delay"] = value
+                    result = run_benchmark(
+                        spec.benchmark, config, train_size=train_size, val_size=val_size,
+                        test_size=test_size, data_dir=data_dir, **kwargs,
+                    )
+                    record = {
+                        "settings": settings, "value": key[0], "mode": mode, "cell": cell,
+                        "seed": seed, "test_metric": result.test_metric,
+                        "test_loss": result.test_loss, "best_epoch": result.best_epoch,
+                        "seconds": result.seconds, "device": device,
+                        "history": result.history,
+                        "warmup": None if result.warmup is None else {
+                            k: result.warmup[k]
+                            for k in ("vaa_star", "losses", "restarts", "final_vaa_star", "seconds")
+                        },
+                    }
+                    with open(runs_path, "a") as handle:
+                        handle.write(json.dumps(record) + "\n")
+                    records.append(record)
+                    if log:
+                        print(
+                            f"[table {number}] {spec.variable or 'run'}={value} {cell} {mode} "
+                            f"seed {seed}: test {spec.metric} {result.test_metric:.4g} "
+                            f"(best epoch {result.best_epoch}, {result.seconds:.0f}s)",
+                            flush=True,
+                        )
+                    write_table(spec, records, settings, out, stem, command, device)
+                    if plots:
+                        write_figures(spec, records, out, stem, [(value, cell)])
+    path = write_table(spec, records, settings, out, stem, command, device)
+    if plots:
+        write_figures(spec, records, out, stem)
+    return path
+
+
+def _load_runs(path: Path, settings: dict) -> list[dict]:
+    """Finished runs of ``path`` made with the same settings."""
+    if not path.is_file():
+        return []
+    with open(path) as handle:
+        records = [json.loads(line) for line in handle if line.strip()]
+    return [r for r in records if r.get("settings") == settings]
+
+
+def _aggregate(spec: TableSpec, records: list[dict]) -> dict:
+    groups: dict[tuple, list[float]] = {}
+    for r in records:
+        groups.setdefault((r["value"], r["mode"], r["cell"]), []).append(r["test_metric"])
+    return groups
+
+
+def write_table(
+    spec: TableSpec,
+    records: list[dict],
+    settings: dict,
+    out: Path,
+    stem: str,
+    command: str = "",
+    device: str = "",
+) -> Path:
+    """Writes ``<stem>.md`` and ``<stem>.csv``: ours (mean ± std over seeds) beside the paper's.
+
+    Returns:
+        The Markdown path.
+    """
+    groups = _aggregate(spec, records)
+    values = sorted({r["value"] for r in records}, key=lambda v: (len(v), v))
+    cells = [c for c in spec.cells if any(r["cell"] == c for r in records)]
+    cells += sorted({r["cell"] for r in records} - set(cells))
+    rows = []
+    for value in values:
+        for mode in WARMUP_MODES:
+            for cell in cells:
+                scores = groups.get((value, mode, cell))
+                if not scores:
+                    continue
+                mean = statistics.fmean(scores)
+                std = statistics.pstdev(scores) if len(scores) > 1 else 0.0
+                paper = spec.paper.get((int(value) if value else None, mode, cell), (math.nan,) * 2)
+                rows.append({
+                    "table": spec.number, "benchmark": spec.benchmark, "variable": spec.variable,
+                    "value": value, "mode": mode, "cell": cell, "metric": spec.metric,
+                    "seeds": len(scores), "mean": mean, "std": std,
+                    "paper_mean": paper[0], "paper_std": paper[1],
+                    "epochs": settings["epochs"], "hidden_size": settings["hidden_size"],
+                    "num_layers": settings["num_layers"], "train_size": settings["train_size"],
+                    "test_size": settings["test_size"],
+                })
+    csv_path = out / f"{stem}.csv"
+    with open(csv_path, "w", newline="") as handle:
+        fieldnames = list(rows[0]) if rows else ["table"]
+        writer = csv.DictWriter(handle, fieldnames=fieldnames)
+        writer.writeheader()
+        writer.writerows(rows)
+    seconds = [h["seconds"] for r in records for h in r["history"] if h["epoch"] > 0]
+    lines = [
+        f"# Table {spec.number}: {spec.benchmark}, test {spec.metric} "
+        f"(ours: mean ± std over seeds; paper: arXiv 2106.01001v1)",
+        "",
+        f"- command: `{command}`" if command else "- command: (library call)",
+        f"- network: {settings['num_layers']} x {settings['hidden_size']}; epochs: "
+        f"{settings['epochs']} (paper: {spec.epochs}); sizes train/val/test: "
+        f"{settings['train_size'] or 'paper'}/{settings['val_size'] or 'default'}/"
+        f"{settings['test_size'] or 'paper'}",
+        f"- device: {device} ({platform.processor() or platform.machine()}); "
+        f"torch {torch.__version__}; runs: {len(records)}; "
+        f"mean training time per epoch (without evaluation): "
+        f"{statistics.fmean(seconds) if seconds else math.nan:.1f} s",
+        f"- written {time.strftime('%Y-%m-%d %H:%M')}; the best-on-validation model is tested",
+        "",
+    ]
+    header = [spec.variable or "", "warm-up"] + [
+        f"{c.upper()} {h}" for c in cells for h in ("(ours)", "(paper)")
+    ]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "---|" * len(header))
+    for value in values:
+        for mode in WARMUP_MODES:
+            entries = []
+            any_run = False
+            for cell in cells:
+                scores = groups.get((value, mode, cell))
+                if scores:
+                    any_run = True
+                    std = statistics.pstdev(scores) if len(scores) > 1 else 0.0
+                    text = _fmt(statistics.fmean(scores), std)
+                    entries.append(text + (f" (n={len(scores)})" if len(scores) < 3 else ""))
+                else:
+                    entries.append("-")
+                paper = spec.paper.get((int(value) if value else None, mode, cell))
+                entries.append(_fmt(*paper) if paper else "-")
+            if any_run:
+                lines.append("| " + " | ".join([value, MODE_LABELS[mode]] + entries) + " |")
+    lines.append("")
+    md_path = out / f"{stem}.md"
+    md_path.write_text("\n".join(lines))
+    return md_path
+
+
+def write_figures(
+    spec: TableSpec,
+    records: list[dict],
+    out: Path,
+    stem: str,
+    groups: Sequence[tuple] | None = None,
+) -> list[Path]:
+    """Figure 1 (test loss and VAA per epoch) and Figure 2 (VAA* during warm-up)
+    for every (value, cell) of the grid (or only ``groups``).
+
+    Returns:
+        The PNG paths written.
+    """
+    from warm_rl.plots import plot_learning_curves, plot_warmup_vaa_star
+
+    if groups is None:
+        groups = sorted({(r["value"], r["cell"]) for r in records})
+    groups = [(_value_key(v), c) for v, c in groups]
+    paths = []
+    for value, cell in groups:
+        runs = [r for r in records if r["value"] == value and r["cell"] == cell]
+        if not runs:
+            continue
+        suffix = f"{cell}" + (f"_{spec.variable}{value}" if value else "")
+        where = f"{cell.upper()}" + (f", {spec.variable}={value}" if value else "")
+        histories = {
+            MODE_LABELS[m]: [r["history"] for r in runs if r["mode"] == m] for m in WARMUP_MODES
+        }
+        path = out / f"{stem}_fig1_{suffix}.png"
+        plot_learning_curves(
+            histories, path, title=f"Table {spec.number} {spec.benchmark}: {where}",
+            metric_label=f"test loss ({'MSE' if spec.metric == 'mse' else 'cross-entropy'})",
+        )
+        paths.append(path)
+        reports = {
+            MODE_LABELS[m]: [r["warmup"] for r in runs if r["mode"] == m and r["warmup"]]
+            for m in ("full", "double")
+        }
+        if any(reports.values()):
+            path = out / f"{stem}_fig2_{suffix}.png"
+            plot_warmup_vaa_star(reports, path, title=f"VAA* during warm-up: {where}")
+            paths.append(path)
+    return paths

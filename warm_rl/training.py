@@ -1,0 +1,501 @@
+"""Supervised training of a recurrent model on a :class:`~warm_rl.datasets.SequenceDataset`.
+
+A model is a :class:`~warm_rl.RecurrentNet` followed by a linear readout read at
+the output steps. :func:`train` optionally warms the network up first (mode
+``"none"``, ``"full"`` or ``"double"``), then runs Adam on the loss at the
+output steps only (MSE for regression, cross-entropy for classification),
+keeps the model that is best on the validation set, measures the exact VAA of
+the network after every epoch, and reports the test metric of the kept model.
+
+The data stays on the training device; an epoch draws one permutation, indexes
+batches on the device and synchronises with the host only every
+``TrainConfig.sync_every`` batches (loss display and NaN check).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from warm_rl.datasets import SequenceDataset
+from warm_rl.network import RecurrentNet
+from warm_rl.vaa import vaa
+from warm_rl.warmup import WarmupConfig, WarmupReport, warm_up
+
+WARMUP_MODES: tuple[str, ...] = ("none", "full", "double")
+"""``none``: no warm-up; ``full``: warm up the whole network; ``double``: double
+layers, only their warm halves warmed up."""
+
+CHECKPOINT_KEYS: tuple[str, ...] = ("cell", "hidden_size", "num_layers", "warmup", "cell_kwargs")
+"""Config fields that must match for a checkpoint to be resumed."""
+
+
+def resolve_device(device: torch.device | str | None) -> torch.device:
+    """``"auto"`` (or None) -> CUDA when available, else the CPU; anything else as given."""
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device} requested but CUDA is not available")
+    return device
+
+
+class SequenceModel(nn.Module):
+    """A :class:`~warm_rl.RecurrentNet` and a linear readout.
+
+    Args:
+        cell: a cell name of :data:`warm_rl.CELL_NAMES`.
+        input_size: features per input step.
+        hidden_size: width of each recurrent layer.
+        num_outputs: readout size (regression outputs or classes).
+        num_layers: recurrent layers.
+        double: build double layers (for the ``"double"`` warm-up mode).
+        **cell_kwargs: passed to the cell (``t_max`` for ``"chrono"``).
+
+    Attributes:
+        rnn: the recurrent network (what warm-up and VAA act on).
+        readout: the linear layer applied at the output steps.
+    """
+
+    def __init__(
+        self,
+        cell: str,
+        input_size: int,
+        hidden_size: int,
+        num_outputs: int,
+        num_layers: int = 1,
+        double: bool = False,
+        **cell_kwargs,
+    ) -> None:
+        super().__init__()
+        self.rnn = RecurrentNet(cell, input_size, hidden_size, num_layers, double, **cell_kwargs)
+        self.readout = nn.Linear(hidden_size, num_outputs)
+
+    def forward(self, inputs: Tensor, steps: Tensor | None = None) -> Tensor:
+        """Readout at the output steps (at every step when ``steps`` is None).
+
+        Args:
+            inputs: input sequences.
+            steps: the output steps of each sequence.
+
+        Returns:
+            The readout.
+
+        Shape:
+            inputs ``(T, B, input_size)``; steps ``(K, B)``; returns
+            ``(K, B, num_outputs)`` (``(T, B, num_outputs)`` without steps).
+        """
+        out, _ = self.rnn(inputs)
+        if steps is not None:
+            index = steps.unsqueeze(-1).expand(-1, -1, out.shape[-1])
+            out = out.gather(0, index)
+        return self.readout(out)
+
+
+def masked_loss(prediction: Tensor, targets: Tensor, task: str) -> Tensor:
+    """Mean loss over the output steps: MSE (regression) or cross-entropy.
+
+    Shape:
+        prediction ``(K, B, O)``; targets ``(K, B, O)`` (regression) or
+        ``(K, B)`` class indices (classification); returns a scalar.
+    """
+    if task == "regression":
+        return F.mse_loss(prediction, targets)
+    return F.cross_entropy(prediction.flatten(0, 1), targets.flatten())
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs besides the data.
+
+    Attributes:
+        cell: recurrent cell (see :data:`warm_rl.CELL_NAMES`).
+        hidden_size: width of each layer.
+        num_layers: number of recurrent layers.
+        warmup: ``"none"``, ``"full"`` or ``"double"`` (:data:`WARMUP_MODES`).
+        epochs: training epochs.
+        batch_size: training batch size (the paper: 32).
+        lr: Adam learning rate (the paper: 1e-3).
+        seed: seed of the initialisation, warm-up, batches and VAA draws.
+        cell_kwargs: extra cell arguments; ``chrono`` gets ``t_max`` = the
+            sequence length when not given.
+        warmup_config: :class:`~warm_rl.WarmupConfig` fields (a dict, or the
+            config); the paper's defaults when None. Its seed defaults to ``seed``.
+        warmup_pool: number of training sequences (a random subset) given to
+            warm-up.
+        vaa_samples: sequences used for the exact VAA after each epoch (0: no VAA).
+        vaa_steps: ``M`` of the exact VAA.
+        vaa_eps: distance threshold of the exact VAA.
+        eval_batch_size: batch size of validation and test passes.
+        test_every_epoch: evaluate the test set after every epoch (for the
+            learning curves); the final test of the kept model is always done.
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ...
+        progress: show progress bars.
+        log_dir: TensorBoard directory (None: no TensorBoard).
+        checkpoint: file written after every epoch (None: none).
+        resume: continue from ``checkpoint`` when it exists.
+        sync_every: batches between host synchronisations (progress-bar loss,
+            NaN check); the check also runs at the end of every epoch.
+    """
+
+    cell: str = "gru"
+    hidden_size: int = 128
+    num_layers: int = 1
+    warmup: str = "none"
+    epochs: int = 50
+    batch_size: int = 32
+    lr: float = 1e-3
+    seed: int = 0
+    cell_kwargs: dict = field(default_factory=dict)
+    warmup_config: dict | None = None
+    warmup_pool: int = 1024
+    vaa_samples: int = 100
+    vaa_steps: int = 1000
+    vaa_eps: float = 1e-4
+    eval_batch_size: int = 1024
+    test_every_epoch: bool = True
+    device: str = "auto"
+    progress: bool = True
+    log_dir: str | None = None
+    checkpoint: str | None = None
+    resume: bool = True
+    sync_every: int = 100
+
+    def __post_init__(self) -> None:
+        if self.warmup not in WARMUP_MODES:
+            raise ValueError(f"warmup must be one of {WARMUP_MODES}, got {self.warmup!r}")
+        for name in ("hidden_size", "num_layers", "batch_size", "eval_batch_size", "sync_every"):
+            _check_int(name, getattr(self, name), 1)
+        for name in ("epochs", "warmup_pool", "vaa_samples", "vaa_steps"):
+            _check_int(name, getattr(self, name), 0)
+        if not isinstance(self.lr, (int, float)) or not self.lr > 0:
+            raise ValueError(f"lr must be a number > 0, got {self.lr!r}")
+        if self.warmup == "double" and self.hidden_size % 2:
+            raise ValueError(f"warmup='double' needs an even hidden_size, got {self.hidden_size}")
+        if isinstance(self.warmup_config, WarmupConfig):
+            self.warmup_config = self.warmup_config.to_dict()
+        WarmupConfig.from_value(self.warmup_config)  # validates
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _check_int(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
+@dataclass
+class TrainResult:
+    """The outcome of :func:`train`.
+
+    Attributes:
+        test_loss: test loss of the kept (best-on-validation) model.
+        test_metric: its test metric: MSE (regression) or accuracy.
+        best_epoch: the epoch of the kept model (0: before training).
+        history: one dict per epoch, epoch 0 being the model before training
+            (after warm-up): ``epoch``, ``train_loss``, ``val_loss``,
+            ``val_metric``, ``test_loss``, ``test_metric``, ``vaa``, ``seconds``.
+        warmup: the warm-up report as a dict (None without warm-up).
+        model: the kept model.
+        config: the config used, as a dict.
+        metric_name: ``"mse"`` or ``"accuracy"``.
+        seconds: wall time of the whole run.
+    """
+
+    test_loss: float
+    test_metric: float
+    best_epoch: int
+    history: list[dict]
+    warmup: dict | None
+    model: SequenceModel
+    config: dict
+    metric_name: str
+    seconds: float
+
+    def summary(self) -> dict:
+        """The result without the model (JSON-serialisable)."""
+        return {k: v for k, v in _fields_dict(self).items() if k != "model"}
+
+
+def _fields_dict(obj) -> dict:
+    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}
+
+
+@torch.no_grad()
+def evaluate(
+    model: SequenceModel, data: SequenceDataset, batch_size: int = 1024
+) -> tuple[float, float]:
+    """Loss and metric (MSE, or accuracy for classification) over a data set.
+
+    Returns:
+        ``(loss, metric)``: the mean loss per output (MSE: per output value).
+    """
+    was_training = model.training
+    model.eval()
+    total_loss = torch.zeros((), device=data.device, dtype=torch.float64)
+    correct = torch.zeros((), device=data.device, dtype=torch.float64)
+    count = len(data)
+    try:
+        for start in range(0, count, batch_size):
+            end = min(start + batch_size, count)
+            pred = model(data.inputs[:, start:end], data.steps[:, start:end])
+            targets = data.targets[:, start:end]
+            total_loss += masked_loss(pred, targets, data.task).double() * (end - start)
+            if data.task == "classification":
+                correct += (pred.argmax(-1) == targets).double().mean(0).sum()
+    finally:
+        model.train(was_training)
+    loss = float(total_loss) / count
+    metric = loss if data.task == "regression" else float(correct) / count
+    return loss, metric
+
+
+def _better(metric: float, best: float | None, task: str) -> bool:
+    if math.isnan(metric):
+        return False
+    if best is None:
+        return True
+    return metric < best if task == "regression" else metric > best
+
+
+def _summary_writer(log_dir: str | None):
+    if log_dir is None:
+        return None
+    from torch.utils.tensorboard import SummaryWriter
+
+    return SummaryWriter(log_dir)
+
+
+def _save_checkpoint(path: str, payload: dict) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+
+
+def build_model(config: TrainConfig, data: SequenceDataset) -> SequenceModel:
+    """The model ``config`` describes, sized for ``data`` (on the CPU)."""
+    cell_kwargs = dict(config.cell_kwargs)
+    if config.cell == "chrono":
+        cell_kwargs.setdefault("t_max", data.seq_length)
+    return SequenceModel(
+        config.cell, data.input_size, config.hidden_size, data.num_outputs,
+        config.num_layers, config.warmup == "double", **cell_kwargs,
+    )
+
+
+def train(
+    config: TrainConfig,
+    train_data: SequenceDataset,
+    val_data: SequenceDataset,
+    test_data: SequenceDataset,
+) -> TrainResult:
+    """Trains a model (after an optional warm-up) and tests the best one.
+
+    Args:
+        config: the run's settings.
+        train_data: training set (moved to the device if it is not there).
+        val_data: validation set, which selects the kept model.
+        test_data: held-out test set.
+
+    Returns:
+        A :class:`TrainResult`.
+
+    Raises:
+        RuntimeError: a non-finite training loss (naming epoch and batch).
+        ValueError: data sets of different tasks or input sizes, or a
+            checkpoint made with a different model.
+    """
+    start_time = time.perf_counter()
+    device = resolve_device(config.device)
+    sets = [d.to(device) for d in (train_data, val_data, test_data)]
+    train_data, val_data, test_data = sets
+    for other in (val_data, test_data):
+        if other.task != train_data.task or other.input_size != train_data.input_size:
+            raise ValueError(
+                f"train/val/test sets differ: task {train_data.task!r} vs {other.task!r}, "
+                f"input_size {train_data.input_size} vs {other.input_size}"
+            )
+    task = train_data.task
+    metric_name = "mse" if task == "regression" else "accuracy"
+
+    torch.manual_seed(config.seed)
+    model = build_model(config, train_data).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    generator = torch.Generator().manual_seed(config.seed)
+    pool_index = torch.randperm(len(train_data), generator=generator)
+    full = torch.full((len(train_data),), train_data.seq_length, dtype=torch.long)
+    warm_index = pool_index[: max(1, config.warmup_pool)]
+    vaa_index = pool_index[: config.vaa_samples]
+
+    def sequences(index: Tensor) -> tuple[Tensor, Tensor]:
+        return train_data.inputs[:, index.to(device)], full[index].to(device)
+
+    writer = _summary_writer(config.log_dir)
+    history: list[dict] = []
+    warmup_dict: dict | None = None
+    best_state: dict | None = None
+    best_val: float | None = None
+    best_epoch = 0
+    first_epoch = 1
+
+    checkpoint = config.checkpoint
+    if checkpoint is not None and config.resume and Path(checkpoint).is_file():
+        saved = torch.load(checkpoint, map_location=device, weights_only=False)
+        mismatch = {
+            k: (saved["config"].get(k), getattr(config, k))
+            for k in CHECKPOINT_KEYS
+            if saved["config"].get(k) != getattr(config, k)
+        }
+        if mismatch:
+            raise ValueError(f"checkpoint {checkpoint} was made with other settings: {mismatch}")
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        generator.set_state(saved["generator"])
+        history, warmup_dict = saved["history"], saved["warmup"]
+        best_state, best_val = saved["best_state"], saved["best_val"]
+        best_epoch = saved["best_epoch"]
+        first_epoch = saved["epoch"] + 1
+    else:
+        if config.warmup != "none":
+            wcfg = dict(config.warmup_config or {})
+            wcfg.setdefault("seed", config.seed)
+            wcfg.setdefault("progress", config.progress)
+            report = warm_up(model.rnn, sequences(warm_index), WarmupConfig.from_value(wcfg))
+            warmup_dict = _fields_dict(report) if isinstance(report, WarmupReport) else report
+            if writer is not None:
+                for step, (loss, per_layer) in enumerate(
+                    zip(report.losses, report.vaa_star, strict=True)
+                ):
+                    writer.add_scalar("warmup/loss", loss, step)
+                    for layer, value in enumerate(per_layer):
+                        writer.add_scalar(f"warmup/vaa_star_layer{layer}", value, step)
+        record = _epoch_record(model, 0, math.nan, val_data, test_data, config,
+                               sequences(vaa_index), 0.0)
+        history.append(record)
+        best_val, best_state = record["val_metric"], copy.deepcopy(model.state_dict())
+        _log(writer, record)
+
+    progress = None
+    if config.progress:
+        from tqdm.auto import tqdm
+
+    num_batches = math.ceil(len(train_data) / config.batch_size)
+    for epoch in range(first_epoch, config.epochs + 1):
+        epoch_start = time.perf_counter()
+        model.train()
+        order = torch.randperm(len(train_data), generator=generator).to(device)
+        losses = torch.empty(num_batches, device=device)
+        if config.progress:
+            progress = tqdm(total=num_batches, desc=f"epoch {epoch}/{config.epochs}", leave=False)
+        checked = 0
+        for batch in range(num_batches):
+            index = order[batch * config.batch_size : (batch + 1) * config.batch_size]
+            pred = model(train_data.inputs[:, index], train_data.steps[:, index])
+            loss = masked_loss(pred, train_data.targets[:, index], task)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses[batch] = loss.detach()
+            if (batch + 1) % config.sync_every == 0 or batch + 1 == num_batches:
+                _check_finite(losses, checked, batch + 1, epoch)
+                checked = batch + 1
+                if progress is not None:
+                    progress.set_postfix(loss=f"{float(losses[batch]):.4g}")
+            if progress is not None:
+                progress.update(1)
+        if progress is not None:
+            progress.close()
+        train_loss = float(losses.double().mean())
+        record = _epoch_record(model, epoch, train_loss, val_data, test_data, config,
+                               sequences(vaa_index), time.perf_counter() - epoch_start)
+        history.append(record)
+        if _better(record["val_metric"], best_val, task):
+            best_val, best_epoch = record["val_metric"], epoch
+            best_state = copy.deepcopy(model.state_dict())
+        _log(writer, record)
+        if checkpoint is not None:
+            _save_checkpoint(checkpoint, {
+                "config": config.to_dict(), "epoch": epoch, "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
+                "history": history, "warmup": warmup_dict, "best_state": best_state,
+                "best_val": best_val, "best_epoch": best_epoch,
+            })
+        if config.progress:
+            tqdm.write(
+                f"epoch {epoch}: train {train_loss:.4g}  val {metric_name} "
+                f"{record['val_metric']:.4g}  vaa {record['vaa']:.3g}  "
+                f"({record['seconds']:.1f}s)"
+            )
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    test_loss, test_metric = evaluate(model, test_data, config.eval_batch_size)
+    if writer is not None:
+        writer.add_scalar("test/best_metric", test_metric, best_epoch)
+        writer.close()
+    return TrainResult(
+        test_loss=test_loss, test_metric=test_metric, best_epoch=best_epoch, history=history,
+        warmup=warmup_dict, model=model, config=config.to_dict(), metric_name=metric_name,
+        seconds=time.perf_counter() - start_time,
+    )
+
+
+def _check_finite(losses: Tensor, start: int, end: int, epoch: int) -> None:
+    chunk = losses[start:end]
+    finite = torch.isfinite(chunk)
+    if not bool(finite.all()):
+        batch = start + int((~finite).nonzero()[0, 0])
+        raise RuntimeError(
+            f"non-finite training loss ({float(chunk[batch - start])}) at epoch {epoch}, "
+            f"batch {batch}; lower the learning rate or check the data"
+        )
+
+
+def _epoch_record(
+    model: SequenceModel,
+    epoch: int,
+    train_loss: float,
+    val_data: SequenceDataset,
+    test_data: SequenceDataset,
+    config: TrainConfig,
+    vaa_sequences: tuple[Tensor, Tensor],
+    seconds: float,
+) -> dict:
+    val_loss, val_metric = evaluate(model, val_data, config.eval_batch_size)
+    test_loss, test_metric = math.nan, math.nan
+    if config.test_every_epoch:
+        test_loss, test_metric = evaluate(model, test_data, config.eval_batch_size)
+    value = math.nan
+    if config.vaa_samples > 0 and config.vaa_steps > 0:
+        value = vaa(model.rnn, vaa_sequences, steps=config.vaa_steps, eps=config.vaa_eps,
+                    seed=config.seed * 100_003 + epoch)
+    return {
+        "epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_metric": val_metric,
+        "test_loss": test_loss, "test_metric": test_metric, "vaa": value, "seconds": seconds,
+    }
+
+
+def _log(writer, record: dict) -> None:
+    if writer is None:
+        return
+    step = record["epoch"]
+    for key in ("train_loss", "val_loss", "val_metric", "test_loss", "test_metric", "vaa"):
+        value = record[key]
+        if not math.isnan(value):
+            group, _, name = key.partition("_")
+            tag = "vaa/network" if key == "vaa" else f"{group}/{name}"
+            writer.add_scalar(tag, value, step)
+    writer.add_scalar("time/epoch_seconds", record["seconds"], step)
