@@ -219,8 +219,8 @@ def run_table(
     device = str(resolve_device(base.device))
     for value in values:
         for cell in cells:
-            for mode in modes:
-                for seed in seeds:
+            for seed in seeds:
+                for mode in modes:
                     key = (_value_key(value), mode, cell, seed)
                     if key in done:
                         continue

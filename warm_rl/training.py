@@ -144,6 +144,11 @@ class TrainConfig:
         resume: continue from ``checkpoint`` when it exists.
         sync_every: batches between host synchronisations (progress-bar loss,
             NaN check); the check also runs at the end of every epoch.
+        flush_denormal: on the CPU, call ``torch.set_flush_denormal(True)``
+            (a process-wide setting): vanishing gradients of long sequences
+            otherwise turn into subnormal floats that make CPU matmuls ~5x
+            slower (GRU 1x128, T=300: 830 -> 170 ms per batch). No effect on
+            CUDA, and none on the results beyond values below 1e-38.
     """
 
     cell: str = "gru"
@@ -168,6 +173,7 @@ class TrainConfig:
     checkpoint: str | None = None
     resume: bool = True
     sync_every: int = 100
+    flush_denormal: bool = True
 
     def __post_init__(self) -> None:
         if self.warmup not in WARMUP_MODES:
@@ -320,6 +326,8 @@ def train(
     """
     start_time = time.perf_counter()
     device = resolve_device(config.device)
+    if device.type == "cpu" and config.flush_denormal:
+        torch.set_flush_denormal(True)
     sets = [d.to(device) for d in (train_data, val_data, test_data)]
     train_data, val_data, test_data = sets
     for other in (val_data, test_data):
