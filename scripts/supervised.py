@@ -30,7 +30,7 @@ except ImportError:  # running from a checkout without `pip install -e .`
 
 from warm_rl.cells import CELL_NAMES
 from warm_rl.datasets import BENCHMARKS
-from warm_rl.supervised import TABLES, run_benchmark, run_table
+from warm_rl.supervised import TABLES, run_benchmark, run_table, speed_benchmark
 from warm_rl.training import WARMUP_MODES, TrainConfig
 
 
@@ -42,6 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                       help="run a paper table's grid instead of one configuration")
     what.add_argument("--cell", choices=CELL_NAMES, default="gru")
     what.add_argument("--warmup", choices=WARMUP_MODES, default="none")
+    what.add_argument("--speed", action="store_true",
+                      help="time one training epoch per cell (--cells) on copy, T=300 by default")
     what.add_argument("--cells", nargs="+", choices=CELL_NAMES, help="table: restrict cells")
     what.add_argument("--modes", nargs="+", choices=WARMUP_MODES, help="table: restrict modes")
     what.add_argument("--values", nargs="+", type=int, help="table: restrict T (1) or N (2)")
@@ -98,6 +100,18 @@ def main(argv: list[str] | None = None) -> int:
         test_every_epoch=not args.no_test_curve, device=args.device,
         progress=not args.no_progress,
     )
+    if args.speed:
+        cells = args.cells or ("gru", "lstm", "mgu", "brc", "nbrc")
+        timings = speed_benchmark(
+            cells, seq_length=args.seq_length or 300, hidden_size=args.hidden_size or 128,
+            train_size=args.train_size or 40_000, epochs=args.epochs or 1, device=args.device,
+            progress=not args.no_progress,
+        )
+        reference = timings.get("gru")
+        for cell, seconds in timings.items():
+            ratio = f"  ({seconds / reference:.2f}x GRU)" if reference else ""
+            print(f"{cell:6s} {seconds:8.2f} s per epoch{ratio}")
+        return 0
     if args.table is not None:
         words = [sys.argv[0], *(sys.argv[1:] if argv is None else argv)]
         command = "python " + " ".join(shlex.quote(w) for w in words)

@@ -230,3 +230,10 @@ def test_script_reports_missing_data(tmp_path):
     proc = _script("--benchmark", "psmnist", "--data-dir", str(tmp_path / "none"), "--epochs", "1")
     assert proc.returncode == 2
     assert str(tmp_path / "none") in proc.stderr and "dataset-fashion-mnist" in proc.stderr
+
+
+def test_script_speed_benchmark():
+    proc = _script("--speed", "--cells", "gru", "mgu", "--train-size", "64", "--seq-length", "10",
+                   "--hidden-size", "8", "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    assert "gru" in proc.stdout and "x GRU" in proc.stdout
