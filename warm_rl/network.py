@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
@@ -13,11 +15,11 @@ State = tuple[Tensor, Tensor]
 
 
 def _check_positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
     if value < 1:
         raise ValueError(f"{name} must be >= 1, got {value}")
-    return value
+    return int(value)
 
 
 class RecurrentNet(nn.Module):
@@ -62,9 +64,9 @@ class RecurrentNet(nn.Module):
         super().__init__()
         if not isinstance(cell, str) or cell not in CELL_NAMES:
             raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(CELL_NAMES)}")
-        _check_positive_int("input_size", input_size)
-        _check_positive_int("hidden_size", hidden_size)
-        _check_positive_int("num_layers", num_layers)
+        input_size = _check_positive_int("input_size", input_size)
+        hidden_size = _check_positive_int("hidden_size", hidden_size)
+        num_layers = _check_positive_int("num_layers", num_layers)
         if double and hidden_size % 2:
             raise ValueError(f"double=True needs an even hidden_size, got {hidden_size}")
         self.cell = cell

@@ -1,0 +1,25 @@
+"""sb3-contrib integration: warmed-up recurrent policies, WarmRecurrentPPO, WarmupCallback.
+
+    from agents import WarmRecurrentPPO
+    model = WarmRecurrentPPO("MlpWarmPolicy", "envs:warm_rl/TMaze-v0",
+                             policy_kwargs={"cell": "gru", "double": True})
+    model.learn(100_000)
+"""
+
+from agents.callbacks import WarmupCallback
+from agents.hook import collect_sequences, rollout_vaa, split_trajectories, warm_up_model
+from agents.policies import CnnWarmPolicy, MlpWarmPolicy, MultiInputWarmPolicy, WarmRecurrentPolicy
+from agents.ppo import WarmRecurrentPPO
+
+__all__ = [
+    "CnnWarmPolicy",
+    "MlpWarmPolicy",
+    "MultiInputWarmPolicy",
+    "WarmRecurrentPPO",
+    "WarmRecurrentPolicy",
+    "WarmupCallback",
+    "collect_sequences",
+    "rollout_vaa",
+    "split_trajectories",
+    "warm_up_model",
+]

@@ -1,0 +1,231 @@
+"""Warm recurrent actor-critic policies: sb3-contrib's recurrent policy on `warm_rl` backbones.
+
+``RecurrentPPO("MlpLstmPolicy", env)`` becomes ``RecurrentPPO(MlpWarmPolicy, env)``
+(or :class:`agents.WarmRecurrentPPO`): the actor and critic LSTMs are replaced by
+:class:`warm_rl.RecurrentNet` of any cell, double or not, and the policy can warm
+them up on rollout sequences (:meth:`WarmRecurrentPolicy.warm_up`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy
+from stable_baselines3.common.preprocessing import preprocess_obs
+from stable_baselines3.common.torch_layers import CombinedExtractor, NatureCNN
+from stable_baselines3.common.type_aliases import Schedule
+from stable_baselines3.common.utils import obs_as_tensor
+
+from agents.defaults import DEFAULT_WARMUP
+from warm_rl import CELL_NAMES, RecurrentNet, WarmupConfig, WarmupReport, warm_up
+
+Observation = np.ndarray | dict[str, np.ndarray]
+
+
+class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
+    """Recurrent actor-critic policy whose backbones are warm-up-ready `RecurrentNet`.
+
+    Everything :class:`sb3_contrib.common.recurrent.policies.RecurrentActorCriticPolicy`
+    accepts is accepted too (``net_arch``, ``features_extractor_class``, ...),
+    except the LSTM-specific ``lstm_hidden_size``, ``n_lstm_layers`` and
+    ``lstm_kwargs``, which are replaced by:
+
+    Args:
+        observation_space: as for the parent.
+        action_space: as for the parent.
+        lr_schedule: as for the parent.
+        cell: backbone cell, one of ``warm_rl.CELL_NAMES``.
+        hidden_size: width of every recurrent layer.
+        n_layers: number of recurrent layers.
+        double: double layers (only their first half is warmed up).
+        warmup: a :class:`warm_rl.WarmupConfig`, a dict of its fields,
+            ``"default"`` (:data:`agents.defaults.DEFAULT_WARMUP`), or None to
+            disable warm-up.
+        warmup_critic: warm the critic's backbone up too (when it has one).
+        cell_kwargs: extra cell arguments (``{"t_max": ...}`` for ``"chrono"``).
+        **kwargs: the parent's other arguments.
+
+    Attributes:
+        warmed_up: a bool buffer (saved with the weights), true once warmed up;
+            a loaded policy is never warmed up again.
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        lr_schedule: Schedule,
+        cell: str = "gru",
+        hidden_size: int = 64,
+        n_layers: int = 1,
+        double: bool = True,
+        warmup: WarmupConfig | dict | str | None = "default",
+        warmup_critic: bool = True,
+        cell_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        for name in ("lstm_hidden_size", "n_lstm_layers", "lstm_kwargs"):
+            if name in kwargs:
+                raise TypeError(f"{name} is an LSTM setting; use hidden_size, n_layers, cell_kwargs")
+        if cell not in CELL_NAMES:
+            raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(CELL_NAMES)}")
+        self.cell = cell
+        self.double = bool(double)
+        self.cell_kwargs = dict(cell_kwargs or {})
+        if isinstance(warmup, str):
+            if warmup != "default":
+                raise ValueError(f"warmup must be a WarmupConfig, dict, 'default' or None, got {warmup!r}")
+            warmup = DEFAULT_WARMUP
+        self.warmup_config = None if warmup is None else WarmupConfig.from_value(warmup)
+        self.warmup_critic = bool(warmup_critic)
+        super().__init__(
+            observation_space,
+            action_space,
+            lr_schedule,
+            lstm_hidden_size=hidden_size,
+            n_lstm_layers=n_layers,
+            **kwargs,
+        )
+        self.lstm_actor = self._make_backbone(hidden_size, n_layers)
+        if self.lstm_critic is not None:
+            self.lstm_critic = self._make_backbone(hidden_size, n_layers)
+        self.register_buffer("warmed_up", th.zeros((), dtype=th.bool))
+        self.to(self.device)
+        # The parent built its optimizer over the LSTMs just replaced.
+        self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
+
+    def _build(self, lr_schedule: Schedule) -> None:
+        # get_flattened_obs_dim gives a numpy int for MultiDiscrete spaces, which nn.LSTM rejects.
+        self.features_dim = int(self.features_dim)
+        super()._build(lr_schedule)
+
+    def _make_backbone(self, hidden_size: int, n_layers: int) -> RecurrentNet:
+        return RecurrentNet(
+            self.cell, self.features_dim, hidden_size, n_layers, double=self.double, **self.cell_kwargs
+        )
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        for name in ("lstm_hidden_size", "n_lstm_layers", "lstm_kwargs"):
+            data.pop(name, None)
+        data.update(
+            cell=self.cell,
+            hidden_size=self.lstm_output_dim,
+            n_layers=self.lstm_actor.num_layers,
+            double=self.double,
+            warmup=None if self.warmup_config is None else self.warmup_config.to_dict(),
+            warmup_critic=self.warmup_critic,
+            cell_kwargs=self.cell_kwargs,
+        )
+        return data
+
+    @staticmethod
+    def _process_sequence(
+        features: th.Tensor,
+        lstm_states: tuple[th.Tensor, th.Tensor],
+        episode_starts: th.Tensor,
+        lstm: RecurrentNet,
+    ) -> tuple[th.Tensor, tuple[th.Tensor, th.Tensor]]:
+        """One backbone call for the whole batch, resets included (no per-step loop).
+
+        Shape:
+            features ``(n_seq * T, features_dim)`` ordered sequence by sequence;
+            lstm_states ``(n_layers, n_seq, hidden)`` each; episode_starts
+            ``(n_seq * T,)``; returns ``(n_seq * T, hidden)`` and the new states.
+        """
+        n_seq = lstm_states[0].shape[1]
+        sequence = features.reshape(n_seq, -1, lstm.input_size).transpose(0, 1)
+        starts = episode_starts.reshape(n_seq, -1).transpose(0, 1) > 0.5
+        output, states = lstm(sequence, lstm_states, reset_mask=starts)
+        return output.transpose(0, 1).reshape(-1, output.shape[-1]), states
+
+    # ---------------------------------------------------------------- warm-up
+    def backbones(self) -> dict[str, RecurrentNet]:
+        """The recurrent backbones warm-up acts on, by name (``actor``, ``critic``)."""
+        nets = {"actor": self.lstm_actor}
+        if self.lstm_critic is not None and self.warmup_critic:
+            nets["critic"] = self.lstm_critic
+        return nets
+
+    def episode_features(self, episodes: Sequence[Observation]) -> dict[str, list[th.Tensor]]:
+        """Maps observation sequences through the features extractors, as in training.
+
+        Args:
+            episodes: one entry per trajectory: an array of observations
+                ``(len_i, *obs_shape)`` (or a dict of such arrays for Dict spaces).
+
+        Returns:
+            Per backbone name, the feature sequences ``(len_i, features_dim)``.
+        """
+        if len(episodes) == 0:
+            raise ValueError("episodes is empty: need at least one observation sequence")
+        lengths = [len(next(iter(ep.values()))) if isinstance(ep, dict) else len(ep) for ep in episodes]
+        if min(lengths) < 1:
+            raise ValueError(f"every episode needs >= 1 observation, got lengths {lengths}")
+        if isinstance(episodes[0], dict):
+            stacked = {key: np.concatenate([ep[key] for ep in episodes]) for key in episodes[0]}
+        else:
+            stacked = np.concatenate([np.asarray(ep) for ep in episodes])
+        obs = obs_as_tensor(stacked, self.device)
+        with th.no_grad():
+            preprocessed = preprocess_obs(obs, self.observation_space, self.normalize_images)
+            actor = self.pi_features_extractor(preprocessed)
+            critic = actor if self.share_features_extractor else self.vf_features_extractor(preprocessed)
+        return {
+            "actor": list(th.split(actor, lengths)),
+            "critic": list(th.split(critic, lengths)),
+        }
+
+    def warm_up(
+        self,
+        episodes: Sequence[Observation],
+        config: WarmupConfig | dict | None = None,
+        callback=None,
+    ) -> dict[str, WarmupReport]:
+        """Warms the backbones up on observation sequences and marks the policy warmed up.
+
+        Args:
+            episodes: observation sequences, whole episodes or truncated
+                trajectories, each ``(len_i, *obs_shape)`` (dicts for Dict spaces).
+            config: overrides the policy's ``warmup`` setting.
+            callback: called as ``callback(name, step, loss, vaa_star)`` after
+                every warm-up step of backbone ``name``.
+
+        Returns:
+            The warm-up report of each backbone, by name.
+        """
+        if config is None and self.warmup_config is None:
+            raise ValueError("this policy was built with warmup=None; pass a config to warm it up")
+        config = WarmupConfig.from_value(config if config is not None else self.warmup_config)
+        features = self.episode_features(episodes)
+        reports = {}
+        for name, net in self.backbones().items():
+            step_callback = None
+            if callback is not None:
+                step_callback = lambda step, loss, values, name=name: callback(name, step, loss, values)  # noqa: E731
+            reports[name] = warm_up(net, features[name], config, step_callback)
+        self.warmed_up.fill_(True)
+        return reports
+
+
+class CnnWarmPolicy(WarmRecurrentPolicy):
+    """:class:`WarmRecurrentPolicy` with the Nature CNN features extractor (image observations)."""
+
+    def __init__(self, observation_space, action_space, lr_schedule, **kwargs: Any) -> None:
+        kwargs.setdefault("features_extractor_class", NatureCNN)
+        super().__init__(observation_space, action_space, lr_schedule, **kwargs)
+
+
+class MultiInputWarmPolicy(WarmRecurrentPolicy):
+    """:class:`WarmRecurrentPolicy` with the combined extractor (Dict observations)."""
+
+    def __init__(self, observation_space, action_space, lr_schedule, **kwargs: Any) -> None:
+        kwargs.setdefault("features_extractor_class", CombinedExtractor)
+        super().__init__(observation_space, action_space, lr_schedule, **kwargs)
+
+
+MlpWarmPolicy = WarmRecurrentPolicy

@@ -1,0 +1,77 @@
+"""`WarmRecurrentPPO`: RecurrentPPO that warms its backbones up before the first update."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sb3_contrib import RecurrentPPO
+from stable_baselines3.common.policies import BasePolicy
+
+from agents.defaults import DEFAULT_VAA_STEPS, DEFAULT_WARMUP_ENV_STEPS
+from agents.hook import rollout_vaa, warm_up_model
+from agents.policies import CnnWarmPolicy, MlpWarmPolicy, MultiInputWarmPolicy
+
+
+class WarmRecurrentPPO(RecurrentPPO):
+    """Recurrent PPO with warmed-up `warm_rl` backbones.
+
+    Before the first update of a fresh model it collects ``warmup_env_steps``
+    env steps with the initial policy, and warms the actor and critic
+    backbones up on those observation sequences (per the policy's ``warmup``
+    config). It never does so again: not on a second ``learn`` call, not after
+    ``load`` (the policy's ``warmed_up`` flag is saved with its weights).
+
+    Args:
+        policy: ``"MlpWarmPolicy"`` (default), ``"CnnWarmPolicy"``,
+            ``"MultiInputWarmPolicy"`` or a WarmRecurrentPolicy subclass.
+        env: the env (or its id).
+        warmup_env_steps: env steps collected for warm-up.
+        vaa_every: log ``train/vaa`` (exact VAA of the actor on the last
+            rollout) every this many rollouts; 0 disables.
+        vaa_steps: perturbation steps ``M`` of that VAA.
+        **kwargs: everything RecurrentPPO accepts.
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        "MlpWarmPolicy": MlpWarmPolicy,
+        "CnnWarmPolicy": CnnWarmPolicy,
+        "MultiInputWarmPolicy": MultiInputWarmPolicy,
+    }
+
+    def __init__(
+        self,
+        policy: str | type = "MlpWarmPolicy",
+        env: Any = None,
+        warmup_env_steps: int = DEFAULT_WARMUP_ENV_STEPS,
+        vaa_every: int = 10,
+        vaa_steps: int = DEFAULT_VAA_STEPS,
+        **kwargs: Any,
+    ) -> None:
+        if warmup_env_steps < 1:
+            raise ValueError(f"warmup_env_steps must be >= 1, got {warmup_env_steps}")
+        if vaa_every < 0:
+            raise ValueError(f"vaa_every must be >= 0, got {vaa_every}")
+        self.warmup_env_steps = warmup_env_steps
+        self.vaa_every = vaa_every
+        self.vaa_steps = vaa_steps
+        self.warmup_result: dict | None = None
+        self._rollouts_done = 0
+        super().__init__(policy, env, **kwargs)
+
+    def _setup_learn(self, *args, **kwargs):
+        result = super()._setup_learn(*args, **kwargs)
+        policy = self.policy
+        if policy.warmup_config is not None and not bool(policy.warmed_up):
+            self.warmup_result = warm_up_model(self, self.warmup_env_steps)
+            # warm-up stepped the env: the first rollout starts from a fresh reset.
+        return result
+
+    def collect_rollouts(self, *args, **kwargs) -> bool:
+        finished = super().collect_rollouts(*args, **kwargs)
+        self._rollouts_done += 1
+        if finished and self.vaa_every and self._rollouts_done % self.vaa_every == 0:
+            self.logger.record("train/vaa", rollout_vaa(self, self.vaa_steps))
+        return finished
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "warmup_result"]

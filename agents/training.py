@@ -1,0 +1,242 @@
+"""One training run of a (warmed-up) recurrent PPO agent, with checkpoints and resume.
+
+``scripts/train.py`` and ``scripts/benchmark_rl.py`` are thin wrappers around
+:func:`train_agent`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch as th
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
+from stable_baselines3.common.env_util import make_vec_env
+
+import envs  # noqa: F401  (registers the warm_rl/ tasks)
+from agents.evaluation import Evaluation, evaluate
+from agents.ppo import WarmRecurrentPPO
+
+DEFAULT_ENV = "warm_rl/TMaze-v0"
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a training run.
+
+    Attributes:
+        env: a gymnasium id (ours, ``envs:warm_rl/...``, or any other).
+        env_kwargs: keyword arguments of the env.
+        cell: backbone cell.
+        hidden_size: backbone width.
+        n_layers: backbone depth.
+        double: double-layer backbone.
+        warmup: warm the backbones up before training.
+        warmup_env_steps: env steps collected for warm-up.
+        timesteps: training env steps.
+        n_envs: parallel envs.
+        seed: random seed.
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+        ppo_kwargs: RecurrentPPO arguments (n_steps, gamma, ent_coef, ...).
+        eval_episodes: greedy episodes of the final evaluation.
+        eval_every: env steps between two evaluations logged to ``eval/`` (0: none).
+        checkpoint_every: env steps between two checkpoints.
+    """
+
+    env: str = DEFAULT_ENV
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    cell: str = "gru"
+    hidden_size: int = 64
+    n_layers: int = 1
+    double: bool = True
+    warmup: bool = True
+    warmup_env_steps: int = 2048
+    timesteps: int = 100_000
+    n_envs: int = 8
+    seed: int = 0
+    device: str = "auto"
+    ppo_kwargs: dict[str, Any] = field(default_factory=dict)
+    eval_episodes: int = 100
+    eval_every: int = 0
+    checkpoint_every: int = 20_000
+
+
+DEFAULT_PPO_KWARGS: dict[str, Any] = {
+    "n_steps": 128,
+    "batch_size": 256,
+    "n_epochs": 4,
+    "learning_rate": 1e-3,
+    "gamma": 0.99,
+    "ent_coef": 0.01,
+}
+"""PPO settings of the default run, overridden by ``RunConfig.ppo_kwargs``."""
+
+
+class NanGuard(BaseCallback):
+    """Stops training with a clear error when a policy parameter becomes non-finite."""
+
+    def _on_rollout_end(self) -> None:
+        for name, param in self.model.policy.named_parameters():
+            if not bool(th.isfinite(param).all()):
+                raise FloatingPointError(
+                    f"parameter {name!r} became non-finite at step {self.model.num_timesteps}; "
+                    "the last checkpoint holds the latest finite weights"
+                )
+
+    def _on_step(self) -> bool:
+        return True
+
+
+class PeriodicEvaluation(BaseCallback):
+    """Logs greedy ``eval/success_rate`` and ``eval/mean_return`` every ``every`` steps.
+
+    The history is kept in :attr:`history` as ``(timesteps, Evaluation)``.
+    """
+
+    def __init__(self, eval_env, every: int, episodes: int) -> None:
+        super().__init__()
+        self.eval_env, self.every, self.episodes = eval_env, every, episodes
+        self.history: list[tuple[int, Evaluation]] = []
+        self._next = every
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self._next:
+            self._next += self.every
+            result = evaluate(self.model, self.eval_env, self.episodes)
+            self.history.append((self.num_timesteps, result))
+            self.logger.record("eval/mean_return", result.mean_return)
+            if result.success_rate is not None:
+                self.logger.record("eval/success_rate", result.success_rate)
+        return True
+
+
+def _make_env(config: RunConfig, seed: int, n_envs: int):
+    kwargs = dict(config.env_kwargs)
+    env_id = config.env
+    if env_id.startswith("warm_rl/") or env_id.startswith("envs:"):
+        kwargs.setdefault("render_mode", None)
+    return make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=kwargs)
+
+
+def latest_checkpoint(directory: Path) -> Path | None:
+    """The checkpoint with the most steps in ``directory`` (``*_<steps>_steps.zip``)."""
+    found = []
+    for path in directory.glob("*_steps.zip"):
+        match = re.search(r"_(\d+)_steps\.zip$", path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return max(found)[1] if found else None
+
+
+@dataclass
+class RunResult:
+    """Outcome of :func:`train_agent`."""
+
+    config: dict
+    evaluation: Evaluation
+    vaa_before: float | None
+    vaa_after: float | None
+    warmup_seconds: float | None
+    timesteps: int
+    seconds: float
+    history: list[tuple[int, float | None, float]]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+
+def train_agent(
+    config: RunConfig,
+    save: str | Path | None = None,
+    resume: bool = False,
+    tensorboard_log: str | None = None,
+    progress_bar: bool = False,
+    verbose: int = 0,
+) -> RunResult:
+    """Trains, checkpoints, evaluates.
+
+    Args:
+        config: the run.
+        save: final model path (``.zip``); checkpoints go to ``<save>_checkpoints/``.
+        resume: continue from the latest checkpoint in that folder, if any.
+        tensorboard_log: TensorBoard folder.
+        progress_bar: show SB3's progress bar.
+        verbose: SB3 verbosity.
+
+    Returns:
+        A :class:`RunResult`.
+    """
+    import time
+
+    start = time.perf_counter()
+    env = _make_env(config, config.seed, config.n_envs)
+    eval_env = _make_env(config, config.seed + 10_000, min(config.n_envs, 8))
+    save_path = Path(save) if save is not None else None
+    checkpoint_dir = save_path.with_name(save_path.stem + "_checkpoints") if save_path else None
+    checkpoint = latest_checkpoint(checkpoint_dir) if (resume and checkpoint_dir) else None
+    ppo_kwargs = {**DEFAULT_PPO_KWARGS, **config.ppo_kwargs}
+    if checkpoint is not None:
+        model = WarmRecurrentPPO.load(checkpoint, env=env, device=config.device, tensorboard_log=tensorboard_log)
+        if verbose:
+            print(f"resuming from {checkpoint} at {model.num_timesteps} steps")
+    else:
+        policy_kwargs = {
+            "cell": config.cell,
+            "hidden_size": config.hidden_size,
+            "n_layers": config.n_layers,
+            "double": config.double,
+            "warmup": "default" if config.warmup else None,
+        }
+        model = WarmRecurrentPPO(
+            "MlpWarmPolicy",
+            env,
+            warmup_env_steps=config.warmup_env_steps,
+            policy_kwargs=policy_kwargs,
+            seed=config.seed,
+            device=config.device,
+            tensorboard_log=tensorboard_log,
+            verbose=verbose,
+            **ppo_kwargs,
+        )
+    callbacks: list[BaseCallback] = [NanGuard()]
+    if checkpoint_dir is not None:
+        every = max(1, config.checkpoint_every // config.n_envs)
+        callbacks.append(CheckpointCallback(every, str(checkpoint_dir), name_prefix="model"))
+    periodic = None
+    if config.eval_every:
+        periodic = PeriodicEvaluation(eval_env, config.eval_every, min(config.eval_episodes, 50))
+        callbacks.append(periodic)
+    remaining = config.timesteps - model.num_timesteps
+    if remaining > 0:
+        model.learn(
+            remaining,
+            callback=CallbackList(callbacks),
+            reset_num_timesteps=checkpoint is None,
+            progress_bar=progress_bar,
+        )
+    if save_path is not None:
+        model.save(save_path)
+    evaluation = evaluate(model, eval_env, config.eval_episodes)
+    warm = model.warmup_result or {}
+    history = []
+    if periodic is not None:
+        history = [(t, e.success_rate, e.mean_return) for t, e in periodic.history]
+    return RunResult(
+        config=asdict(config),
+        evaluation=evaluation,
+        vaa_before=warm.get("vaa_before"),
+        vaa_after=warm.get("vaa_after"),
+        warmup_seconds=_warmup_seconds(warm),
+        timesteps=int(model.num_timesteps),
+        seconds=time.perf_counter() - start,
+        history=history,
+    )
+
+
+def _warmup_seconds(result: dict) -> float | None:
+    seconds = [r.seconds for r in result.values() if hasattr(r, "seconds")]
+    return float(np.sum(seconds)) if seconds else None

@@ -1,0 +1,65 @@
+"""Cold vs warmed-up recurrent PPO on the T-maze over seeds and lengths.
+
+    python scripts/benchmark_rl.py --lengths 10 30 --seeds 0 1 2 3 4 --timesteps 150000 --workers 2
+    python scripts/benchmark_rl.py --lengths 50 --timesteps 1000000 --ray-address auto
+
+Each finished run is appended to ``<out>.jsonl`` (a rerun skips finished runs);
+the table goes to ``<out>.md`` and the plot of greedy success vs env steps to
+``<out>.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from agents.benchmark import VARIANTS, plan_runs, plot, run_sweep, summarise
+from agents.training import RunConfig
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", default="warm_rl/TMaze-v0")
+    parser.add_argument("--lengths", type=int, nargs="+", default=[10])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--timesteps", type=int, default=150_000, help="steps per run")
+    parser.add_argument("--timesteps-per-length", type=json.loads, default="{}",
+                        help='JSON {"50": 1000000} overriding --timesteps per length')
+    parser.add_argument("--cell", default="gru")
+    parser.add_argument("--hidden-size", type=int, default=64)
+    parser.add_argument("--n-envs", type=int, default=8)
+    parser.add_argument("--ppo-kwargs", type=json.loads, default="{}")
+    parser.add_argument("--eval-every", type=int, default=10_000)
+    parser.add_argument("--eval-episodes", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=1, help="parallel runs (one process each)")
+    parser.add_argument("--ray-address", default=None, help="run on a Ray cluster (pip install warm-rl[ray])")
+    parser.add_argument("--out", default="results/rl_benchmark", help="output path prefix")
+    args = parser.parse_args(argv)
+
+    base = RunConfig(
+        env=args.env,
+        cell=args.cell,
+        hidden_size=args.hidden_size,
+        n_envs=args.n_envs,
+        ppo_kwargs=args.ppo_kwargs,
+        eval_every=args.eval_every,
+        eval_episodes=args.eval_episodes,
+        timesteps=args.timesteps,
+    )
+    per_length = {int(k): int(v) for k, v in args.timesteps_per_length.items()}
+    runs = plan_runs(base, args.variants, args.lengths, args.seeds, per_length)
+    out = Path(args.out)
+    results = run_sweep(runs, out.with_suffix(".jsonl"), args.workers, args.ray_address)
+    table = summarise(results)
+    command = "python scripts/benchmark_rl.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    out.with_suffix(".md").write_text(f"# RL benchmark\n\nCommand: `{command}`\n\n{table}\n")
+    plot(results, out.with_suffix(".png"))
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

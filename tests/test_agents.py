@@ -1,0 +1,219 @@
+"""The sb3-contrib integration: policy, hook, WarmRecurrentPPO, WarmupCallback, save/load."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from sb3_contrib import RecurrentPPO
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.envs import IdentityEnvBox, IdentityEnvMultiDiscrete, SimpleMultiObsEnv
+from stable_baselines3.common.logger import configure
+
+import envs  # noqa: F401
+from agents import (
+    MultiInputWarmPolicy,
+    WarmRecurrentPolicy,
+    WarmRecurrentPPO,
+    WarmupCallback,
+    split_trajectories,
+)
+from agents.hook import collect_sequences
+from warm_rl import CELL_NAMES, RecurrentNet
+
+TINY_WARMUP = {"steps": 3, "batch_size": 8, "max_steps": 20, "seed": 0}
+TINY_PPO = {"n_steps": 16, "batch_size": 32, "n_epochs": 1, "seed": 0}
+
+
+def tmaze_env(n_envs=2, length=4, seed=0):
+    return make_vec_env(
+        "warm_rl/TMaze-v0", n_envs=n_envs, seed=seed, env_kwargs={"length": length, "render_mode": None}
+    )
+
+
+def make_model(cell="gru", double=True, warmup=TINY_WARMUP, env=None, warmup_env_steps=64, **kwargs):
+    policy_kwargs = {"cell": cell, "hidden_size": 8, "double": double, "warmup": warmup}
+    if cell == "chrono":
+        policy_kwargs["cell_kwargs"] = {"t_max": 10}
+    return WarmRecurrentPPO(
+        "MlpWarmPolicy", env or tmaze_env(), warmup_env_steps=warmup_env_steps, policy_kwargs=policy_kwargs,
+        **{**TINY_PPO, **kwargs},
+    )
+
+
+@pytest.mark.parametrize("double", [False, True], ids=["single", "double"])
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_every_cell_trains_and_warms_up(cell, double):
+    model = make_model(cell, double)
+    assert isinstance(model.policy.lstm_actor, RecurrentNet)
+    assert isinstance(model.policy.lstm_critic, RecurrentNet)
+    assert model.policy.lstm_actor.cell == cell
+    model.learn(64)
+    assert bool(model.policy.warmed_up)
+    report = model.warmup_result["actor"]
+    assert report.steps == TINY_WARMUP["steps"] * (1 + report.restarts)
+
+
+def test_optimizer_holds_the_new_backbones():
+    model = make_model()
+    optimized = {id(p) for group in model.policy.optimizer.param_groups for p in group["params"]}
+    assert all(id(p) in optimized for p in model.policy.lstm_actor.parameters())
+    assert optimized == {id(p) for p in model.policy.parameters()}
+
+
+def test_process_sequence_equals_per_step_reference():
+    torch.manual_seed(0)
+    net = RecurrentNet("gru", 3, 6, num_layers=2, double=True)
+    n_seq, steps = 4, 7
+    features = torch.randn(n_seq * steps, 3)
+    starts = (torch.rand(n_seq * steps) < 0.3).float()
+    state = (torch.randn(2, n_seq, 6), torch.randn(2, n_seq, 6))
+    out, (h, _) = WarmRecurrentPolicy._process_sequence(features, state, starts, net)
+    seq = features.reshape(n_seq, steps, 3).transpose(0, 1)
+    resets = starts.reshape(n_seq, steps).transpose(0, 1)
+    ref, ref_state = [], state
+    for t in range(steps):
+        keep = (1.0 - resets[t]).view(1, n_seq, 1)
+        step_out, ref_state = net(seq[t : t + 1], (ref_state[0] * keep, ref_state[1] * keep))
+        ref.append(step_out)
+    ref_out = torch.cat(ref).transpose(0, 1).reshape(-1, 6)
+    torch.testing.assert_close(out, ref_out)
+    torch.testing.assert_close(h, ref_state[0])
+
+
+def test_warm_up_happens_once_and_never_after_load(tmp_path, monkeypatch):
+    import agents.ppo as ppo_module
+
+    calls = []
+    original = ppo_module.warm_up_model
+    monkeypatch.setattr(ppo_module, "warm_up_model", lambda m, n: calls.append(n) or original(m, n))
+    model = make_model()
+    model.learn(32)
+    model.learn(32, reset_num_timesteps=False)
+    assert calls == [64]
+    model.save(tmp_path / "model.zip")
+    loaded = WarmRecurrentPPO.load(tmp_path / "model.zip", env=tmaze_env())
+    loaded.learn(32)
+    assert calls == [64]
+    assert bool(loaded.policy.warmed_up)
+
+
+def test_double_warm_up_leaves_cold_halves_and_heads_identical():
+    model = make_model(double=True)
+    before = {k: v.clone() for k, v in model.policy.state_dict().items()}
+    model.policy.warm_up(collect_sequences(model, 64))
+    changed = {k for k, v in model.policy.state_dict().items() if not torch.equal(v, before[k])}
+    assert changed, "warm-up changed nothing"
+    assert all(".warm." in k or k == "warmed_up" for k in changed), sorted(changed)
+
+
+def test_save_load_round_trip_gives_identical_actions(tmp_path):
+    model = make_model(cell="mgu")
+    model.learn(64)
+    model.save(tmp_path / "m.zip")
+    loaded = WarmRecurrentPPO.load(tmp_path / "m.zip")
+    env = tmaze_env(seed=3)
+    obs = env.reset()
+    state_a = state_b = None
+    starts = np.ones(2, dtype=bool)
+    for _ in range(6):
+        a, state_a = model.predict(obs, state_a, starts, deterministic=True)
+        b, state_b = loaded.predict(obs, state_b, starts, deterministic=True)
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(state_a[0], state_b[0])
+        obs, _, starts, _ = env.step(a)
+
+
+@pytest.mark.parametrize(
+    "env_factory,policy",
+    [
+        (lambda: IdentityEnvBox(ep_length=6), "MlpWarmPolicy"),
+        (lambda: IdentityEnvMultiDiscrete(dim=3, ep_length=6), "MlpWarmPolicy"),
+        (lambda: SimpleMultiObsEnv(random_start=True), "MultiInputWarmPolicy"),
+    ],
+    ids=["box-actions", "multidiscrete", "dict-obs"],
+)
+def test_action_and_observation_spaces(env_factory, policy):
+    env = make_vec_env(env_factory, n_envs=2, seed=0)
+    model = WarmRecurrentPPO(
+        policy, env, warmup_env_steps=32, policy_kwargs={"hidden_size": 8, "warmup": TINY_WARMUP}, **TINY_PPO
+    )
+    model.learn(32)
+    assert bool(model.policy.warmed_up)
+    if policy == "MultiInputWarmPolicy":
+        assert isinstance(model.policy, MultiInputWarmPolicy)
+
+
+def test_warmup_callback_with_plain_recurrent_ppo():
+    model = RecurrentPPO(
+        WarmRecurrentPolicy, tmaze_env(), policy_kwargs={"hidden_size": 8, "warmup": TINY_WARMUP}, **TINY_PPO
+    )
+    callback = WarmupCallback(warmup_env_steps=32, vaa_every=1, vaa_steps=20)
+    model.learn(64, callback=callback)
+    assert bool(model.policy.warmed_up)
+    assert 0 < callback.result["vaa_after"] <= 1
+
+
+def test_warmup_none_disables_and_plain_rpo_needs_warm_policy():
+    model = make_model(warmup=None)
+    model.learn(32)
+    assert not bool(model.policy.warmed_up) and model.warmup_result is None
+    stock = RecurrentPPO("MlpLstmPolicy", tmaze_env(), **TINY_PPO)
+    with pytest.raises(TypeError, match="WarmRecurrentPolicy"):
+        collect_sequences(stock, 8)
+
+
+def test_logs_warmup_and_train_vaa(tmp_path):
+    model = make_model(vaa_every=1, vaa_steps=20)
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    model.learn(64)
+    with (tmp_path / "progress.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    columns = set(rows[0])
+    for key in ("warmup/loss_actor", "warmup/vaa_star_actor_0", "warmup/loss_critic", "warmup/seconds",
+                "warmup/restarts", "train/vaa"):
+        assert key in columns, key
+    losses = [r["warmup/loss_actor"] for r in rows if r["warmup/loss_actor"]]
+    assert len(losses) == TINY_WARMUP["steps"] * (1 + model.warmup_result["actor"].restarts)
+
+
+def test_split_trajectories_respects_episode_boundaries():
+    obs = np.arange(12, dtype=np.float32).reshape(6, 2, 1)
+    starts = np.zeros((6, 2), dtype=bool)
+    starts[2, 0] = starts[5, 0] = starts[3, 1] = True
+    pieces = split_trajectories(obs, starts)
+    assert [p[:, 0].tolist() for p in pieces] == [[0, 2], [4, 6, 8], [10], [1, 3, 5], [7, 9, 11]]
+
+
+def test_bad_policy_arguments():
+    with pytest.raises(ValueError, match="unknown cell 'lstmx'"):
+        make_model(cell="lstmx")
+    with pytest.raises(TypeError, match="lstm_hidden_size is an LSTM setting"):
+        WarmRecurrentPPO("MlpWarmPolicy", tmaze_env(), policy_kwargs={"lstm_hidden_size": 8})
+    with pytest.raises(ValueError, match="even hidden_size"):
+        WarmRecurrentPPO("MlpWarmPolicy", tmaze_env(), policy_kwargs={"hidden_size": 7})
+    with pytest.raises(ValueError, match="warmup_env_steps must be >= 1, got 0"):
+        make_model(warmup_env_steps=0)
+
+
+def test_train_script_smoke_and_resume(tmp_path):
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train.py"
+    save = tmp_path / "run.zip"
+    common = [sys.executable, str(script), "--timesteps", "256", "--n-envs", "2", "--warmup-env-steps", "32",
+              "--eval-episodes", "4", "--env-kwargs", '{"length": 3}', "--no-progress", "--save", str(save),
+              "--checkpoint-every", "64", "--ppo-kwargs", '{"n_steps": 32, "batch_size": 64}']
+    first = subprocess.run(common, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "greedy success rate" in first.stdout and "VAA before warm-up" in first.stdout
+    assert save.exists() and list((tmp_path / "run_checkpoints").glob("model_*_steps.zip"))
+    more = [*common, "--resume"]
+    more[more.index("256")] = "384"
+    second = subprocess.run(more, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr
+    assert "trained 384 steps" in second.stdout
