@@ -72,6 +72,10 @@ def plot_learning_curves(
         for ax, key in ((ax_loss, "test_loss"), (ax_vaa, "vaa")):
             mean, std = _mean_std([[h[key] for h in r] for r in runs])
             _band(ax, epochs, mean, std, f"{label} ({len(runs)} seed{'s' * (len(runs) > 1)})")
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in (ax_loss, ax_vaa):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_loss.set(xlabel="epoch", ylabel=metric_label)
     if log_loss:
         ax_loss.set_yscale("log")
