@@ -9,8 +9,9 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import logger, spaces
+from gymnasium import spaces
 
+from envs import _render
 from envs._validation import check_choice, check_int, check_render_mode, discrete_action
 
 DISTRACTORS = ("noise", "symbols")
@@ -83,13 +84,25 @@ class CopyFirst(gym.Env[np.ndarray, int]):
     | `n_symbols`   | **int** | `4`       | Number of possible cues (`>= 2`)                  |
     | `delay`       | **int** | `10`      | Number of distractor steps (`>= 0`)               |
     | `distractor`  | **str** | `"noise"` | `"noise"` or `"symbols"` (see Observation Space)  |
-    | `render_mode` | **str** | `None`    | `"ansi"` to describe the current step as text     |
+    | `render_mode` | **str** | `None`    | `"ansi"` or `"rgb_array"` (see Rendering)         |
+
+    ## Rendering
+
+    - `"ansi"`: the line of text above: the step, what it shows, the cue to name and the last
+      reward.
+    - `"rgb_array"`: a uint8 image of shape `(16, (delay + 3) * 8, 3)`: a strip of 8-pixel
+      cells, one column per step plus one. The top row shows what the steps reached so far
+      showed: the cue in its symbol color (one hue per symbol), a noise distractor in grey (dark
+      for -1, light for +1), a symbol distractor in its symbol color, the query in white; later
+      steps are dark blue. The agent is a yellow square in the current step. The bottom row
+      holds the hidden answer, the cue, under the query. Once the episode is over the agent
+      moves to the last column, colored from red (reward 0) to green (reward 1).
 
     ## Version History
     * v0: Initial version.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -169,14 +182,13 @@ class CopyFirst(gym.Env[np.ndarray, int]):
         """The oracle: the cue (reads the hidden target; any action is optimal before the query)."""
         return self._target
 
-    def render(self) -> str | None:
-        """Describe the current step as one line of text (``render_mode="ansi"``)."""
+    def render(self) -> str | np.ndarray | None:
+        """Describe the current step as text (``"ansi"``) or draw the episode (``"rgb_array"``)."""
         if self.render_mode is None:
-            logger.warn(
-                "You are calling render method without specifying any render mode. "
-                'You can specify the render_mode at initialization, e.g. render_mode="ansi"'
-            )
+            _render.warn_no_render_mode()
             return None
+        if self.render_mode == "rgb_array":
+            return self._render_rgb()
         t, n = self._t, self.n_symbols
         row = self._episode[min(t, self.horizon)]
         if self._done:
@@ -193,3 +205,19 @@ class CopyFirst(gym.Env[np.ndarray, int]):
         if self._last_reward is not None:
             line += f", reward {self._last_reward:g}"
         return line + "\n"
+
+    def _render_rgb(self) -> np.ndarray:
+        n, delay = self.n_symbols, self.delay
+        episode = self._episode[: self.horizon]
+        shown = np.empty((self.horizon, 3), dtype=np.uint8)
+        colors = _render.symbol_colors(n)
+        shown[0] = colors[self._target]
+        if self.distractor == "noise":
+            shown[1 : delay + 1] = _render.grey(episode[1 : delay + 1, n])
+        else:
+            shown[1 : delay + 1] = colors[episode[1 : delay + 1, :n].argmax(axis=1)]
+        shown[-1] = _render.QUERY
+        answers = _render.blank(1, self.horizon)[0]
+        answers[-1] = colors[self._target]
+        score = None if self._last_reward is None else self._last_reward / self.max_return
+        return _render.strip(shown, answers, self.horizon, self._t, self._done, score)

@@ -10,8 +10,9 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import logger, spaces
+from gymnasium import spaces
 
+from envs import _render
 from envs._validation import check_int, check_render_mode
 
 SUCCESS_TOLERANCE = 0.05
@@ -79,13 +80,23 @@ class CopyFirstContinuous(gym.Env[np.ndarray, np.ndarray]):
     | Parameter     | Type    | Default | Description                                    |
     |---------------|---------|---------|------------------------------------------------|
     | `delay`       | **int** | `10`    | Number of distractor steps (`>= 0`)            |
-    | `render_mode` | **str** | `None`  | `"ansi"` to describe the current step as text  |
+    | `render_mode` | **str** | `None`  | `"ansi"` or `"rgb_array"` (see Rendering)      |
+
+    ## Rendering
+
+    - `"ansi"`: the line of text above: the step, what it shows, the cue and the last reward.
+    - `"rgb_array"`: a uint8 image of shape `(16, (delay + 3) * 8, 3)`: a strip of 8-pixel
+      cells, one column per step plus one. The top row shows what the steps reached so far
+      showed: values in grey (dark for -1, light for +1), the query in white; later steps are
+      dark blue. The agent is a yellow square in the current step. The bottom row holds the
+      hidden answer, the cue, under the query. Once the episode is over the agent moves to the
+      last column, colored from red (reward <= 0) to green (reward 1).
 
     ## Version History
     * v0: Initial version.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(self, delay: int = 10, render_mode: str | None = None) -> None:
         self.delay = check_int("delay", delay, 0)
@@ -156,14 +167,13 @@ class CopyFirstContinuous(gym.Env[np.ndarray, np.ndarray]):
         """The oracle: the cue (reads it back; any action is optimal before the query)."""
         return np.array([self._target], dtype=np.float32)
 
-    def render(self) -> str | None:
-        """Describe the current step as one line of text (``render_mode="ansi"``)."""
+    def render(self) -> str | np.ndarray | None:
+        """Describe the current step as text (``"ansi"``) or draw the episode (``"rgb_array"``)."""
         if self.render_mode is None:
-            logger.warn(
-                "You are calling render method without specifying any render mode. "
-                'You can specify the render_mode at initialization, e.g. render_mode="ansi"'
-            )
+            _render.warn_no_render_mode()
             return None
+        if self.render_mode == "rgb_array":
+            return self._render_rgb()
         t = self._t
         if self._done:
             what = "done"
@@ -177,3 +187,12 @@ class CopyFirstContinuous(gym.Env[np.ndarray, np.ndarray]):
         if self._last_reward is not None:
             line += f", reward {self._last_reward:g}"
         return line + "\n"
+
+    def _render_rgb(self) -> np.ndarray:
+        shown = np.empty((self.horizon, 3), dtype=np.uint8)
+        shown[:-1] = _render.grey(self._episode[: self.horizon - 1, 0])
+        shown[-1] = _render.QUERY
+        answers = _render.blank(1, self.horizon)[0]
+        answers[-1] = _render.grey(self._target)
+        score = None if self._last_reward is None else self._last_reward / self.max_return
+        return _render.strip(shown, answers, self.horizon, self._t, self._done, score)

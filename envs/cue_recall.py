@@ -9,8 +9,9 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import logger, spaces
+from gymnasium import spaces
 
+from envs import _render
 from envs._validation import check_int, check_render_mode, discrete_action
 
 
@@ -79,13 +80,25 @@ class CueRecall(gym.Env[np.ndarray, int]):
     | `length`      | **int** | `20`    | Number of stream steps (`>= n_cues`)                 |
     | `n_cues`      | **int** | `3`     | Number of marked values to recall (`>= 1`)           |
     | `n_values`    | **int** | `4`     | Size of the value alphabet (`>= 2`)                  |
-    | `render_mode` | **str** | `None`  | `"ansi"` to describe the current step as text        |
+    | `render_mode` | **str** | `None`  | `"ansi"` or `"rgb_array"` (see Rendering)            |
+
+    ## Rendering
+
+    - `"ansi"`: the line of text above: the step, what it shows, the marked values, how many
+      were recalled and the last reward.
+    - `"rgb_array"`: a uint8 image of shape `(16, (length + n_cues + 1) * 8, 3)`: a strip of
+      8-pixel cells, one column per step plus one. The top row shows what the steps reached so
+      far showed: stream values in their colors (one hue per value), recall steps in white;
+      later steps are dark blue. The agent is a yellow square in the current step. The bottom
+      row holds the hidden answers: white under the marked stream steps and, under the `k`-th
+      recall step, the `k`-th marked value. Once the episode is over the agent moves to the
+      last column, colored from red (reward 0) to green (reward 1).
 
     ## Version History
     * v0: Initial version.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -168,14 +181,13 @@ class CueRecall(gym.Env[np.ndarray, int]):
         k = self._t - self.length
         return self._cues[k] if k >= 0 else 0
 
-    def render(self) -> str | None:
-        """Describe the current step as one line of text (``render_mode="ansi"``)."""
+    def render(self) -> str | np.ndarray | None:
+        """Describe the current step as text (``"ansi"``) or draw the episode (``"rgb_array"``)."""
         if self.render_mode is None:
-            logger.warn(
-                "You are calling render method without specifying any render mode. "
-                'You can specify the render_mode at initialization, e.g. render_mode="ansi"'
-            )
+            _render.warn_no_render_mode()
             return None
+        if self.render_mode == "rgb_array":
+            return self._render_rgb()
         t = self._t
         if self._done:
             what = "done"
@@ -192,3 +204,15 @@ class CueRecall(gym.Env[np.ndarray, int]):
         if self._last_reward is not None:
             line += f", reward {self._last_reward:g}"
         return line + "\n"
+
+    def _render_rgb(self) -> np.ndarray:
+        length, horizon = self.length, self.horizon
+        colors = _render.symbol_colors(self.n_values)
+        shown = np.empty((horizon, 3), dtype=np.uint8)
+        shown[:length] = colors[self._values]
+        shown[length:] = _render.QUERY
+        answers = _render.blank(1, horizon)[0]
+        answers[self._marked] = _render.QUERY
+        answers[length:] = colors[np.asarray(self._cues, dtype=np.int64)]
+        score = None if self._last_reward is None else self._last_reward / self.max_return
+        return _render.strip(shown, answers, horizon, self._t, self._done, score)

@@ -9,8 +9,9 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import logger, spaces
+from gymnasium import spaces
 
+from envs import _render
 from envs._validation import check_int, check_render_mode, discrete_action
 
 NON_MATCH, MATCH = 0, 1
@@ -81,13 +82,26 @@ class DelayedMatch(gym.Env[np.ndarray, int]):
     | `n_cues`      | **int** | `4`     | Number of distinct cues (`>= 2`)                  |
     | `min_delay`   | **int** | `5`     | Shortest delay (`>= 0`)                           |
     | `max_delay`   | **int** | `10`    | Longest delay (`>= min_delay`)                    |
-    | `render_mode` | **str** | `None`  | `"ansi"` to describe the current step as text     |
+    | `render_mode` | **str** | `None`  | `"ansi"` or `"rgb_array"` (see Rendering)         |
+
+    ## Rendering
+
+    - `"ansi"`: the line of text above: the step, what it shows, the sample, whether the test
+      cue matches it and the last reward.
+    - `"rgb_array"`: a uint8 image of shape `(16, (max_delay + 3) * 8, 3)`: a strip of 8-pixel
+      cells, one column per step plus one. The top row shows what the steps reached so far
+      showed: the sample and the test cue in their colors (one hue per cue), the delay in grey;
+      later steps are dark blue, and columns past the end of a shorter episode stay empty (every
+      frame has the same size). The agent is a yellow square in the current step. The bottom
+      row holds the hidden test cue, under the test step: the cues match iff it has the color of
+      the sample. Once the episode is over the agent moves to the last column, colored red
+      (wrong answer) or green (right answer).
 
     ## Version History
     * v0: Initial version.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -170,14 +184,13 @@ class DelayedMatch(gym.Env[np.ndarray, int]):
         """The oracle: the right answer (reads the hidden cues; any action is fine before)."""
         return MATCH if self._test == self._sample else NON_MATCH
 
-    def render(self) -> str | None:
-        """Describe the current step as one line of text (``render_mode="ansi"``)."""
+    def render(self) -> str | np.ndarray | None:
+        """Describe the current step as text (``"ansi"``) or draw the episode (``"rgb_array"``)."""
         if self.render_mode is None:
-            logger.warn(
-                "You are calling render method without specifying any render mode. "
-                'You can specify the render_mode at initialization, e.g. render_mode="ansi"'
-            )
+            _render.warn_no_render_mode()
             return None
+        if self.render_mode == "rgb_array":
+            return self._render_rgb()
         t, decision = self._t, self._delay + 2
         if self._done:
             what = "done"
@@ -192,3 +205,15 @@ class DelayedMatch(gym.Env[np.ndarray, int]):
         if self._last_reward is not None:
             line += f", reward {self._last_reward:g}"
         return line + "\n"
+
+    def _render_rgb(self) -> np.ndarray:
+        length = self._delay + 2
+        colors = _render.symbol_colors(self.n_cues)
+        shown = np.empty((length, 3), dtype=np.uint8)
+        shown[:] = _render.BLANK
+        shown[0] = colors[self._sample]
+        shown[-1] = colors[self._test]
+        answers = _render.blank(1, length)[0]
+        answers[-1] = colors[self._test]
+        score = None if self._last_reward is None else self._last_reward / self.max_return
+        return _render.strip(shown, answers, self.horizon, self._t, self._done, score)

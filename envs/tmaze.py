@@ -9,8 +9,9 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import logger, spaces
+from gymnasium import spaces
 
+from envs import _render
 from envs._validation import check_int, check_probability, check_render_mode, discrete_action
 
 RIGHT, UP, LEFT, DOWN = 0, 1, 2, 3
@@ -118,13 +119,22 @@ class TMaze(gym.Env[np.ndarray, int]):
     |-----------------|-----------|---------|------------------------------------------------------|
     | `length`        | **int**   | `10`    | Corridor length `L >= 2` (cue-to-junction steps)     |
     | `stochasticity` | **float** | `0.0`   | `λ` in `[0, 1)`: chance of a random corridor action  |
-    | `render_mode`   | **str**   | `None`  | `"ansi"` to draw the maze as text                    |
+    | `render_mode`   | **str**   | `None`  | `"ansi"` or `"rgb_array"` (see Rendering)            |
+
+    ## Rendering
+
+    - `"ansi"`: the text drawing above, headed by the step count, the goal side and the last
+      reward.
+    - `"rgb_array"`: the same maze as a uint8 image of shape `(24, (L + 1) * 8, 3)`, one
+      8-pixel cell per square: the cue cell in the cue color (blue: up, orange: down), the
+      corridor grey, the junction white, the goal exit green and the wrong one red; the agent
+      is a yellow square inside its cell, drawn in the exit it took once it has turned.
 
     ## Version History
     * v0: Initial version.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self, length: int = 10, stochasticity: float = 0.0, render_mode: str | None = None
@@ -148,6 +158,7 @@ class TMaze(gym.Env[np.ndarray, int]):
         self._t = 0
         self._done = True
         self._last_reward: float | None = None
+        self._exit: int | None = None  # the side the agent turned to, once it has
 
     def _obs(self) -> np.ndarray:
         x = self._x
@@ -177,6 +188,7 @@ class TMaze(gym.Env[np.ndarray, int]):
         self._t = 0
         self._done = False
         self._last_reward = None
+        self._exit = None
         return self._obs(), {}
 
     def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -205,6 +217,7 @@ class TMaze(gym.Env[np.ndarray, int]):
             reward = PENALTY
         else:
             terminated = True
+            self._exit = a
             success = (a == UP) == (self._goal == GOAL_UP)
             reward = GOAL_REWARD if success else PENALTY
         self._x = x
@@ -224,14 +237,13 @@ class TMaze(gym.Env[np.ndarray, int]):
             return RIGHT
         return UP if self._goal == GOAL_UP else DOWN
 
-    def render(self) -> str | None:
-        """Draw the maze as three lines of text (``render_mode="ansi"``)."""
+    def render(self) -> str | np.ndarray | None:
+        """Draw the maze: three lines of text (``"ansi"``) or an RGB image (``"rgb_array"``)."""
         if self.render_mode is None:
-            logger.warn(
-                "You are calling render method without specifying any render mode. "
-                'You can specify the render_mode at initialization, e.g. render_mode="ansi"'
-            )
+            _render.warn_no_render_mode()
             return None
+        if self.render_mode == "rgb_array":
+            return self._render_rgb()
         length = self.length
         cells = ["u" if self._goal == GOAL_UP else "d"] + ["-"] * (length - 1) + ["+"]
         cells[self._x] = "A"
@@ -241,3 +253,18 @@ class TMaze(gym.Env[np.ndarray, int]):
         if self._last_reward is not None:
             header += f", reward {self._last_reward:g}"
         return "\n".join([header, pad + up_exit, "".join(cells), pad + down_exit]) + "\n"
+
+    def _render_rgb(self) -> np.ndarray:
+        length = self.length
+        cells = _render.blank(3, length + 1)
+        cells[1, 0] = _render.symbol_colors(2)[self._goal]
+        cells[1, 1:length] = _render.CORRIDOR
+        cells[1, length] = _render.JUNCTION
+        goal_row = 0 if self._goal == GOAL_UP else 2
+        cells[goal_row, length] = _render.GOOD
+        cells[2 - goal_row, length] = _render.BAD
+        if self._exit is None:
+            agent = (1, self._x)
+        else:
+            agent = (0 if self._exit == UP else 2, length)
+        return _render.to_image(cells, agent)

@@ -20,6 +20,7 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
+from stable_baselines3.common.env_util import make_vec_env
 
 import envs
 from envs.benchmark import steps_per_second
@@ -149,9 +150,10 @@ def test_make_with_module_prefix_in_fresh_interpreter():
 # --------------------------------------------------------------------------- API conformance
 
 
+@pytest.mark.parametrize("render_mode", [None, "ansi", "rgb_array"])
 @pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
-def test_gymnasium_check_env(env_id):
-    env = make_raw(env_id, render_mode="ansi")
+def test_gymnasium_check_env(env_id, render_mode):
+    env = make_raw(env_id, render_mode=render_mode)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         gym_check_env(env)
@@ -220,6 +222,61 @@ def test_render_ansi(env_id):
         assert quiet.render() is None
 
 
+@pytest.mark.parametrize(("env_id", "kwargs"), CASES, ids=CASE_IDS)
+def test_render_rgb_array(env_id, kwargs):
+    """uint8 (H, W, 3) frames of one size per env, that change whenever the drawn state does:
+    at every step and reset of the sequence tasks; for the T-maze, whenever the agent moves or
+    turns (a slip that leaves it in place redraws the same maze)."""
+    env = make_raw(env_id, render_mode="rgb_array", **kwargs)
+
+    def drawn_state(step: int) -> tuple:
+        if isinstance(env, envs.TMaze):
+            return (env._x, env._exit, env._goal)
+        return (step,)
+
+    frames = [env.render()]  # before the first reset too
+    states = [("before reset",)]
+    step = 0
+    for seed in range(3):
+        env.reset(seed=seed)
+        frames.append(env.render())
+        states.append(drawn_state(step := step + 1))
+        done = False
+        while not done:
+            _, _, terminated, truncated, _ = env.step(envs.oracle_action(env))
+            done = terminated or truncated
+            frames.append(env.render())
+            states.append(drawn_state(step := step + 1))
+    for frame in frames:
+        assert isinstance(frame, np.ndarray) and frame.dtype == np.uint8
+        assert frame.ndim == 3 and frame.shape == frames[0].shape and frame.shape[2] == 3
+    for i in range(2, len(frames)):
+        assert np.array_equal(frames[i - 1], frames[i]) == (states[i - 1] == states[i])
+    # rendering does not touch the episode
+    codes = list(range(60))
+    assert trajectory(env, 7, codes) == trajectory(make_raw(env_id, **kwargs), 7, codes)
+
+
+@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+def test_sb3_make_vec_env_with_defaults(env_id):
+    """SB3's make_vec_env asks for render_mode="rgb_array" unless told otherwise."""
+    venv = make_vec_env(env_id, n_envs=2, seed=0)
+    assert venv.render_mode == "rgb_array"
+    obs = venv.reset()
+    assert obs.shape == (2, *venv.observation_space.shape)
+    n_done = 0
+    for _ in range(40):
+        actions = np.stack([venv.action_space.sample() for _ in range(2)])
+        obs, rewards, dones, infos = venv.step(actions)
+        assert obs.shape == (2, *venv.observation_space.shape) and rewards.shape == (2,)
+        n_done += int(dones.sum())
+    assert n_done > 0
+    images = venv.get_images()
+    assert len(images) == 2 and all(img.dtype == np.uint8 and img.ndim == 3 for img in images)
+    assert venv.render().dtype == np.uint8
+    venv.close()
+
+
 @pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
 def test_step_before_reset_and_after_end_raise(env_id):
     env = make_raw(env_id)
@@ -266,10 +323,10 @@ BAD_KWARGS = [
     ("warm_rl/CueRecall-v0", {"length": 2, "n_cues": 3}, ValueError, r"length .* >= 3, got 2"),
     ("warm_rl/CueRecall-v0", {"n_values": 1}, ValueError, r"n_values must be an integer >= 2"),
     ("warm_rl/CopyFirstContinuous-v0", {"delay": -1}, ValueError, r"delay must be .* >= 0"),
-] + [(env_id, {"render_mode": "human"}, ValueError, r"render_mode") for env_id in EXPECTED_IDS]
+] + [(e, {"render_mode": "depth_array"}, ValueError, r"render_mode") for e in EXPECTED_IDS]
 
 
-@pytest.mark.filterwarnings("ignore:.*render_mode='human' that is not in the possible")
+@pytest.mark.filterwarnings("ignore:.*render_mode='depth_array' that is not in the possible")
 @pytest.mark.parametrize(
     ("env_id", "kwargs", "error", "match"),
     BAD_KWARGS,
@@ -278,6 +335,18 @@ BAD_KWARGS = [
 def test_bad_kwargs_raise(env_id, kwargs, error, match):
     with pytest.raises(error, match=match):
         gym.make(env_id, **kwargs)
+
+
+@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+def test_human_render_mode(env_id):
+    """The classes reject "human"; gym.make turns it into gymnasium's HumanRendering wrapper
+    around the rgb_array mode."""
+    with pytest.raises(ValueError, match=r"render_mode must be None or one of \['ansi', 'rgb_ar"):
+        type(make_raw(env_id))(render_mode="human")
+    with pytest.warns(UserWarning, match="HumanRendering"):
+        env = gym.make(env_id, render_mode="human")
+    assert isinstance(env, gym.wrappers.HumanRendering)
+    assert env.unwrapped.render_mode == "rgb_array"
 
 
 def test_numpy_integer_kwargs_accepted():

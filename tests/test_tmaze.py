@@ -171,3 +171,43 @@ def test_render_shows_agent_cue_and_exits():
     env.reset(seed=0, options={"goal": GOAL_UP})
     env.step(RIGHT)
     assert env.render() == "step 1/11, goal up, reward 0\n    G\nuA--+\n    x\n"
+
+
+def test_render_rgb_array_draws_maze_agent_cue_and_exits():
+    from envs import _render
+
+    cell, length = _render.CELL, 4
+    env = gym.make("warm_rl/TMaze-v0", length=length, render_mode="rgb_array").unwrapped
+
+    def color(frame, row, col, inset=False):
+        """The color of a cell: at its corner, or at its center (where the agent is drawn)."""
+        offset = cell // 2 if inset else 0
+        return tuple(frame[row * cell + offset, col * cell + offset])
+
+    frames = {}
+    for goal in (GOAL_UP, GOAL_DOWN):
+        env.reset(seed=0, options={"goal": goal})
+        frame = env.render()
+        assert frame.shape == (3 * cell, (length + 1) * cell, 3) and frame.dtype == np.uint8
+        assert color(frame, 1, 0, inset=True) == _render.AGENT
+        assert color(frame, 1, 0) == tuple(_render.symbol_colors(2)[goal])
+        assert color(frame, 1, 2) == _render.CORRIDOR
+        assert color(frame, 1, length) == _render.JUNCTION
+        goal_row = 0 if goal == GOAL_UP else 2
+        assert color(frame, goal_row, length) == _render.GOOD
+        assert color(frame, 2 - goal_row, length) == _render.BAD
+        assert color(frame, 0, 0) == color(frame, 2, 1) == _render.BACKGROUND
+        frames[goal] = frame
+    assert not np.array_equal(frames[GOAL_UP], frames[GOAL_DOWN])
+
+    env.reset(seed=0, options={"goal": GOAL_DOWN})
+    env.step(RIGHT)
+    frame = env.render()
+    assert color(frame, 1, 1, inset=True) == _render.AGENT
+    assert color(frame, 1, 0, inset=True) == tuple(_render.symbol_colors(2)[GOAL_DOWN])
+    for _ in range(length - 1):
+        env.step(RIGHT)
+    env.step(UP)  # the wrong exit: the agent is drawn there
+    frame = env.render()
+    assert color(frame, 0, length, inset=True) == _render.AGENT
+    assert color(frame, 1, length, inset=True) == _render.JUNCTION
