@@ -167,3 +167,33 @@ def test_bad_forward_input():
         net(torch.zeros(5, 2, 3), reset_mask=torch.zeros(5, 3))
     with pytest.raises(ValueError, match="lengths must lie in"):
         net(torch.zeros(5, 2, 3), lengths=torch.tensor([0, 5]))
+
+
+def test_cpu_gru_scan_matches_torch_gru():
+    torch.manual_seed(0)
+    net = RecurrentNet("gru", 3, 6).to(torch.float64)
+    x = torch.randn(8, 4, 3, dtype=torch.float64)
+    h0 = torch.randn(1, 4, 6, dtype=torch.float64)
+    out, (h, _) = net(x, (h0, torch.zeros_like(h0)))
+    ref, ref_h = net.layers[0].rnn(x, h0)
+    torch.testing.assert_close(out, ref)
+    torch.testing.assert_close(h, ref_h)
+
+
+@pytest.mark.parametrize("cell", ["gru", "mgu", "brc", "nbrc"])
+def test_double_layer_merged_scan_matches_separate_halves(cell):
+    torch.manual_seed(0)
+    net = RecurrentNet(cell, 3, 8, double=True).to(torch.float64)
+    layer = net.layers[0]
+    x = torch.randn(6, 5, 3, dtype=torch.float64)
+    h0 = torch.randn(5, 8, dtype=torch.float64)
+    c0 = torch.zeros(5, 8, dtype=torch.float64)
+    out, (h, _) = layer(x, (h0, c0), None)
+    out_w, (h_w, _) = layer.warm(x, (h0[:, :4], c0[:, :4]), None)
+    out_c, (h_c, _) = layer.cold(x, (h0[:, 4:], c0[:, 4:]), None)
+    torch.testing.assert_close(out, torch.cat([out_w, out_c], -1))
+    torch.testing.assert_close(h, torch.cat([h_w, h_c], -1))
+    grads = torch.autograd.grad(out.pow(2).sum(), list(layer.parameters()))
+    ref = torch.autograd.grad(out_w.pow(2).sum() + out_c.pow(2).sum(), list(layer.parameters()))
+    for got, expected in zip(grads, ref):
+        torch.testing.assert_close(got, expected)

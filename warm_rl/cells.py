@@ -17,12 +17,14 @@ and by the VAA code:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from warm_rl.kernels import brc_scan, mgu_scan, nbrc_scan
+from warm_rl.kernels import brc_scan, gru_scan, mgu_scan, nbrc_scan
 
 CELL_NAMES: tuple[str, ...] = ("lstm", "gru", "mgu", "brc", "nbrc", "chrono")
 """Names accepted by :class:`warm_rl.RecurrentNet` and :func:`make_layer`."""
@@ -38,6 +40,80 @@ def _valid_mask(lengths: Tensor, steps: int) -> Tensor:
     """``(T, B, 1)`` float mask, 1 where ``t < lengths[b]``."""
     time = torch.arange(steps, device=lengths.device).unsqueeze(1)
     return (time < lengths.unsqueeze(0)).unsqueeze(-1)
+
+
+@dataclass
+class ScanParts:
+    """A layer written as ``scan(W_in x + b_in, h0, *recurrent)``.
+
+    Attributes:
+        scan: one of the scans of :mod:`warm_rl.kernels`.
+        gates: ``k``, input projections per unit (``W_in`` is ``(k * H, input_size)``).
+        w_in: input weight, gate-major rows.
+        b_in: input bias.
+        recurrent: the scan's other arguments, each with its kind:
+            ``("gate_matrix", g)`` for a ``(g * H, H)`` weight, ``("gate_bias", g)``
+            for a ``(g * H,)`` bias, ``("vector", 1)`` for an ``(H,)`` weight.
+    """
+
+    scan: Callable[..., Tensor]
+    gates: int
+    w_in: Tensor
+    b_in: Tensor
+    recurrent: list[tuple[Tensor, str, int]]
+
+    def run(self, x: Tensor, h0: Tensor) -> Tensor:
+        """Shape: x ``(T, B, input_size)``, h0 ``(B, H)`` -> ``(T, B, H)``."""
+        x_proj = torch.nn.functional.linear(x, self.w_in, self.b_in)
+        return self.scan(x_proj, h0, *[tensor for tensor, _, _ in self.recurrent])
+
+
+def _interleave(a: Tensor, b: Tensor, gates: int) -> Tensor:
+    """``[a_g1, a_g2, ..], [b_g1, ..]`` -> ``[a_g1, b_g1, a_g2, b_g2, ..]`` along dim 0."""
+    half = a.shape[0] // gates
+    merged = torch.cat([a.reshape(gates, half, *a.shape[1:]), b.reshape(gates, half, *b.shape[1:])], 1)
+    return merged.reshape(2 * a.shape[0], *a.shape[1:])
+
+
+def _block_diagonal(a: Tensor, b: Tensor, gates: int) -> Tensor:
+    """Per gate, ``[[A, 0], [0, B]]``: two independent recurrences as one."""
+    half = a.shape[1]
+    a3, b3 = a.reshape(gates, half, half), b.reshape(gates, half, half)
+    top = torch.cat([a3, torch.zeros_like(a3)], 2)
+    bottom = torch.cat([torch.zeros_like(b3), b3], 2)
+    return torch.cat([top, bottom], 1).reshape(gates * 2 * half, 2 * half)
+
+
+def merge_scan_parts(first: ScanParts, second: ScanParts) -> ScanParts:
+    """One scan running two independent layers side by side (outputs ``[first, second]``)."""
+    recurrent = []
+    for (a, kind, gates), (b, _, _) in zip(first.recurrent, second.recurrent):
+        if kind == "gate_matrix":
+            merged = _block_diagonal(a, b, gates)
+        elif kind == "gate_bias":
+            merged = _interleave(a, b, gates)
+        else:
+            merged = torch.cat([a, b])
+        recurrent.append((merged, kind, gates))
+    return ScanParts(
+        scan=first.scan,
+        gates=first.gates,
+        w_in=_interleave(first.w_in, second.w_in, first.gates),
+        b_in=_interleave(first.b_in, second.b_in, first.gates),
+        recurrent=recurrent,
+    )
+
+
+def run_scan(parts: ScanParts, x: Tensor, state: State, lengths: Tensor | None) -> tuple[Tensor, State]:
+    """Runs a scan with the layer interface (final state at each sequence's end)."""
+    h0, c0 = state
+    steps = x.shape[0]
+    out = parts.run(x, h0)
+    if _full_length(lengths, steps):
+        return out, (out[-1], c0)
+    lengths = lengths.to(x.device)
+    h_last = out[lengths - 1, torch.arange(x.shape[1], device=x.device)]
+    return out * _valid_mask(lengths, steps), (h_last, c0)
 
 
 class RecurrentLayer(nn.Module):
@@ -59,6 +135,13 @@ class RecurrentLayer(nn.Module):
     def warm_module(self) -> nn.Module:
         """The module whose parameters warm-up trains."""
         return self
+
+    def scan_parts(self, device: torch.device) -> ScanParts | None:
+        """The layer as a fused scan on ``device``, or None if it runs otherwise.
+
+        Two layers given as scans can run as one (a double layer's halves).
+        """
+        return None
 
     @property
     def warm_slice(self) -> slice:
@@ -116,7 +199,21 @@ class FusedLayer(RecurrentLayer):
             bias_ih[hidden : 2 * hidden] = forget
             bias_hh[: 2 * hidden] = 0.0
 
+    def scan_parts(self, device: torch.device) -> ScanParts | None:
+        """A GRU on the CPU runs as :func:`~warm_rl.kernels.gru_scan` (torch has no
+        fused CPU GRU); on a GPU, and for LSTMs, torch's kernels (cuDNN) are used."""
+        if self.kind != "gru" or device.type != "cpu":
+            return None
+        rnn = self.rnn
+        return ScanParts(
+            gru_scan, 3, rnn.weight_ih_l0, rnn.bias_ih_l0,
+            [(rnn.weight_hh_l0, "gate_matrix", 3), (rnn.bias_hh_l0, "gate_bias", 3)],
+        )
+
     def forward(self, x: Tensor, state: State, lengths: Tensor | None) -> tuple[Tensor, State]:
+        parts = self.scan_parts(x.device)
+        if parts is not None:
+            return run_scan(parts, x, state, lengths)
         h0, c0 = state
         steps = x.shape[0]
         rnn_state = (h0.unsqueeze(0), c0.unsqueeze(0)) if self.has_cell_state else h0.unsqueeze(0)
@@ -138,9 +235,9 @@ class FusedLayer(RecurrentLayer):
 class _ScanLayer(RecurrentLayer):
     """A layer whose time loop is one of the fused scans of :mod:`warm_rl.kernels`.
 
-    Subclasses define ``n_gates`` (input projections per unit) and
-    ``_scan(x_proj, h0) -> out`` (shapes ``(T, B, n_gates * H)``, ``(B, H)`` ->
-    ``(T, B, H)``).
+    Subclasses define ``n_gates`` (input projections per unit), ``_scan`` (a
+    scan of :mod:`warm_rl.kernels`) and ``_recurrent()`` (its recurrent
+    arguments, see :class:`ScanParts`).
     """
 
     n_gates: int = 0
@@ -157,15 +254,12 @@ class _ScanLayer(RecurrentLayer):
         for param in self.parameters():
             self._uniform_(param)
 
+    def scan_parts(self, device: torch.device) -> ScanParts:
+        return ScanParts(self._scan, self.n_gates, self.input_proj.weight, self.input_proj.bias,
+                         self._recurrent())
+
     def forward(self, x: Tensor, state: State, lengths: Tensor | None) -> tuple[Tensor, State]:
-        h0, c0 = state
-        steps = x.shape[0]
-        out = self._scan(self.input_proj(x), h0)
-        if _full_length(lengths, steps):
-            return out, (out[-1], c0)
-        batch = torch.arange(x.shape[1], device=x.device)
-        h_last = out[lengths.to(x.device) - 1, batch]
-        return out * _valid_mask(lengths.to(x.device), steps), (h_last, c0)
+        return run_scan(self.scan_parts(x.device), x, state, lengths)
 
 
 class MGULayer(_ScanLayer):
@@ -183,8 +277,10 @@ class MGULayer(_ScanLayer):
         self.weight_h = nn.Parameter(torch.empty(hidden_size, hidden_size))
         self.reset_parameters()
 
-    def _scan(self, x_proj: Tensor, h0: Tensor) -> Tensor:
-        return mgu_scan(x_proj, h0, self.weight_f, self.weight_h)
+    _scan = staticmethod(mgu_scan)
+
+    def _recurrent(self) -> list[tuple[Tensor, str, int]]:
+        return [(self.weight_f, "gate_matrix", 1), (self.weight_h, "gate_matrix", 1)]
 
 
 class BRCLayer(_ScanLayer):
@@ -202,8 +298,10 @@ class BRCLayer(_ScanLayer):
         self.weight_a = nn.Parameter(torch.empty(hidden_size))
         self.reset_parameters()
 
-    def _scan(self, x_proj: Tensor, h0: Tensor) -> Tensor:
-        return brc_scan(x_proj, h0, self.weight_c, self.weight_a)
+    _scan = staticmethod(brc_scan)
+
+    def _recurrent(self) -> list[tuple[Tensor, str, int]]:
+        return [(self.weight_c, "vector", 1), (self.weight_a, "vector", 1)]
 
 
 class NBRCLayer(_ScanLayer):
@@ -221,8 +319,10 @@ class NBRCLayer(_ScanLayer):
         self.weight_ca = nn.Parameter(torch.empty(2 * hidden_size, hidden_size))
         self.reset_parameters()
 
-    def _scan(self, x_proj: Tensor, h0: Tensor) -> Tensor:
-        return nbrc_scan(x_proj, h0, self.weight_ca)
+    _scan = staticmethod(nbrc_scan)
+
+    def _recurrent(self) -> list[tuple[Tensor, str, int]]:
+        return [(self.weight_ca, "gate_matrix", 2)]
 
 
 _SCAN_LAYERS: dict[str, type[_ScanLayer]] = {"mgu": MGULayer, "brc": BRCLayer, "nbrc": NBRCLayer}
@@ -291,6 +391,11 @@ class DoubleLayer(RecurrentLayer):
         self.cold.reset_parameters()
 
     def forward(self, x: Tensor, state: State, lengths: Tensor | None) -> tuple[Tensor, State]:
+        warm_parts = self.warm.scan_parts(x.device)
+        if warm_parts is not None:
+            # both halves as one scan with block-diagonal recurrent weights
+            merged = merge_scan_parts(warm_parts, self.cold.scan_parts(x.device))
+            return run_scan(merged, x, state, lengths)
         h0, c0 = state
         half = self.hidden_size // 2
         out_w, (h_w, c_w) = self.warm(x, (h0[:, :half], c0[:, :half]), lengths)

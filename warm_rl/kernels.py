@@ -259,3 +259,106 @@ def nbrc_scan(x_proj: Tensor, h0: Tensor, w_ca: Tensor) -> Tensor:
         x_proj ``(T, B, 3H)``, h0 ``(B, H)``, w_ca ``(2H, H)``; output ``(T, B, H)``.
     """
     return _BRCScan.apply(x_proj, h0, w_ca, w_ca.new_empty(0), True)
+
+
+# ------------------------------------------------------------------------- GRU
+
+
+@torch.jit.script
+def _gru_forward(x_proj: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor, save: bool):
+    steps = x_proj.shape[0]
+    hidden = h0.shape[-1]
+    w_hh_t = w_hh.t()
+    out = x_proj.new_empty((steps,) + h0.shape)
+    if save:
+        gates = x_proj.new_empty((steps,) + h0.shape[:-1] + (3 * hidden,))
+        hidden_n = torch.empty_like(out)
+    else:
+        gates = out.new_empty(0)
+        hidden_n = out.new_empty(0)
+    h = h0
+    for t in range(steps):
+        gh = torch.addmm(b_hh, h, w_hh_t)
+        gi = x_proj[t]
+        rz = torch.sigmoid(gi[:, : 2 * hidden] + gh[:, : 2 * hidden])
+        r = rz[:, :hidden]
+        z = rz[:, hidden:]
+        gh_n = gh[:, 2 * hidden :]
+        n = torch.tanh(gi[:, 2 * hidden :] + r * gh_n)
+        h = torch.lerp(n, h, z)
+        out[t] = h
+        if save:
+            gates[t, :, : 2 * hidden] = rz
+            gates[t, :, 2 * hidden :] = n
+            hidden_n[t] = gh_n
+    return out, gates, hidden_n
+
+
+@torch.jit.script
+def _gru_backward(
+    grad_out: Tensor, h0: Tensor, out: Tensor, gates: Tensor, hidden_n: Tensor, w_hh: Tensor
+):
+    steps = out.shape[0]
+    hidden = out.shape[-1]
+    prev = torch.cat([h0.unsqueeze(0), out[:-1]], dim=0)
+    grad_x = grad_out.new_empty(out.shape[:-1] + (3 * hidden,))
+    grad_gh = torch.empty_like(grad_x)
+    dh = torch.zeros_like(h0)
+    for t in range(steps - 1, -1, -1):
+        dh_new = dh + grad_out[t]
+        r = gates[t, :, :hidden]
+        z = gates[t, :, hidden : 2 * hidden]
+        n = gates[t, :, 2 * hidden :]
+        h = prev[t]
+        dpn = dh_new * (1.0 - z) * (1.0 - n * n)
+        dpz = dh_new * (h - n) * z * (1.0 - z)
+        dpr = dpn * hidden_n[t] * r * (1.0 - r)
+        grad_x[t, :, :hidden] = dpr
+        grad_x[t, :, hidden : 2 * hidden] = dpz
+        grad_x[t, :, 2 * hidden :] = dpn
+        grad_gh[t, :, : 2 * hidden] = grad_x[t, :, : 2 * hidden]
+        grad_gh[t, :, 2 * hidden :] = dpn * r
+        dh = dh_new * z + torch.mm(grad_gh[t], w_hh)
+    flat_gh = grad_gh.reshape(-1, 3 * hidden)
+    grad_w_hh = torch.mm(flat_gh.t(), prev.reshape(-1, hidden))
+    grad_b_hh = flat_gh.sum(0)
+    return grad_x, dh, grad_w_hh, grad_b_hh
+
+
+class _GRUScan(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x_proj: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor) -> Tensor:
+        save = any(ctx.needs_input_grad)
+        out, gates, hidden_n = _gru_forward(x_proj, h0, w_hh, b_hh, save)
+        if save:
+            ctx.save_for_backward(h0, out, gates, hidden_n, w_hh)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):
+        h0, out, gates, hidden_n, w_hh = ctx.saved_tensors
+        return _gru_backward(grad_out.contiguous(), h0, out, gates, hidden_n, w_hh)
+
+
+def gru_scan(x_proj: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor) -> Tensor:
+    """Runs torch's GRU recurrence (gate order r, z, n) over time.
+
+    ``r = s(xr_t + W_hr h + b_hr)``, ``z = s(xz_t + W_hz h + b_hz)``,
+    ``n = tanh(xn_t + r * (W_hn h + b_hn))``, ``h' = (1 - z) n + z h``; the same
+    parameters and results as ``nn.GRU``, used on the CPU where torch has no
+    fused GRU kernel.
+
+    Args:
+        x_proj: input projections ``W_ih x_t + b_ih``.
+        h0: initial state.
+        w_hh: recurrent weights ``[W_hr; W_hz; W_hn]``.
+        b_hh: recurrent biases.
+
+    Returns:
+        All states ``h_1 .. h_T``.
+
+    Shape:
+        x_proj ``(T, B, 3H)``, h0 ``(B, H)``, w_hh ``(3H, H)``, b_hh ``(3H,)``;
+        output ``(T, B, H)``.
+    """
+    return _GRUScan.apply(x_proj, h0, w_hh, b_hh)
