@@ -37,6 +37,7 @@ def _run(config_dict: dict, variant: str) -> dict:
     import torch
 
     torch.set_num_threads(1)
+    torch.set_flush_denormal(True)
     result = train_agent(RunConfig(**config_dict))
     return {
         "variant": variant,

@@ -42,7 +42,7 @@ class WarmupCallback(BaseCallback):
         policy = self.model.policy
         if getattr(policy, "warmup_config", None) is None or bool(policy.warmed_up):
             return
-        self.result = warm_up_model(self.model, self.warmup_env_steps)
+        self.result = warm_up_model(self.model, self.warmup_env_steps, self.vaa_steps)
         if self.verbose:
             print(f"warm-up: VAA {self.result['vaa_before']:.3f} -> {self.result['vaa_after']:.3f}")
 

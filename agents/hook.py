@@ -11,6 +11,7 @@ import numpy as np
 import torch as th
 from sb3_contrib import RecurrentPPO
 
+from agents.defaults import DEFAULT_VAA_STEPS
 from agents.policies import Observation, WarmRecurrentPolicy
 from warm_rl import vaa
 
@@ -88,13 +89,13 @@ def collect_sequences(model: RecurrentPPO, n_steps: int) -> list[Observation]:
     return split_trajectories(stacked, np.stack(recorded_starts))
 
 
-def warm_up_model(model: RecurrentPPO, n_steps: int) -> dict:
+def warm_up_model(model: RecurrentPPO, n_steps: int, vaa_steps: int = DEFAULT_VAA_STEPS) -> dict:
     """Collects ``n_steps`` of rollouts, warms the backbones up, logs under ``warmup/``.
 
     Logged (SB3 logger): per warm-up step ``warmup/loss_<net>`` and
     ``warmup/vaa_star_<net>_<layer>``; then ``warmup/seconds``,
     ``warmup/restarts``, ``warmup/vaa_before`` and ``warmup/vaa_after`` (exact
-    VAA of the actor on the collected sequences).
+    VAA of the actor on the collected sequences, over ``vaa_steps`` steps).
 
     Returns:
         The reports by backbone name, plus ``"vaa_before"``/``"vaa_after"``.
@@ -103,7 +104,7 @@ def warm_up_model(model: RecurrentPPO, n_steps: int) -> dict:
     start = time.perf_counter()
     episodes = collect_sequences(model, n_steps)
     features = policy.episode_features(episodes)["actor"]
-    before = vaa(policy.lstm_actor, features, steps=1000, seed=0)
+    before = vaa(policy.lstm_actor, features, steps=vaa_steps, seed=0)
     logger = model.logger
 
     def log_step(name: str, step: int, loss: float, values: list[float]) -> None:
@@ -113,7 +114,7 @@ def warm_up_model(model: RecurrentPPO, n_steps: int) -> dict:
         logger.dump(step)
 
     reports = policy.warm_up(episodes, callback=log_step)
-    after = vaa(policy.lstm_actor, policy.episode_features(episodes)["actor"], steps=1000, seed=0)
+    after = vaa(policy.lstm_actor, policy.episode_features(episodes)["actor"], steps=vaa_steps, seed=0)
     logger.record("warmup/seconds", time.perf_counter() - start)
     logger.record("warmup/restarts", sum(r.restarts for r in reports.values()))
     logger.record("warmup/vaa_before", before)

@@ -62,7 +62,7 @@ class WarmRecurrentPPO(RecurrentPPO):
         result = super()._setup_learn(*args, **kwargs)
         policy = self.policy
         if policy.warmup_config is not None and not bool(policy.warmed_up):
-            self.warmup_result = warm_up_model(self, self.warmup_env_steps)
+            self.warmup_result = warm_up_model(self, self.warmup_env_steps, self.vaa_steps)
             # warm-up stepped the env: the first rollout starts from a fresh reset.
         return result
 

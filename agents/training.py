@@ -18,6 +18,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList, Check
 from stable_baselines3.common.env_util import make_vec_env
 
 import envs  # noqa: F401  (registers the warm_rl/ tasks)
+from agents.defaults import DEFAULT_WARMUP
 from agents.evaluation import Evaluation, evaluate
 from agents.ppo import WarmRecurrentPPO
 
@@ -37,6 +38,8 @@ class RunConfig:
         double: double-layer backbone.
         warmup: warm the backbones up before training.
         warmup_env_steps: env steps collected for warm-up.
+        warmup_kwargs: WarmupConfig fields overriding the default warm-up.
+        vaa_steps: perturbation steps of the logged VAA measurements.
         timesteps: training env steps.
         n_envs: parallel envs.
         seed: random seed.
@@ -55,6 +58,8 @@ class RunConfig:
     double: bool = True
     warmup: bool = True
     warmup_env_steps: int = 2048
+    warmup_kwargs: dict[str, Any] = field(default_factory=dict)
+    vaa_steps: int = 1000
     timesteps: int = 100_000
     n_envs: int = 8
     seed: int = 0
@@ -69,7 +74,7 @@ DEFAULT_PPO_KWARGS: dict[str, Any] = {
     "n_steps": 128,
     "batch_size": 256,
     "n_epochs": 4,
-    "learning_rate": 1e-3,
+    "learning_rate": 3e-4,
     "gamma": 0.99,
     "ent_coef": 0.01,
 }
@@ -189,12 +194,13 @@ def train_agent(
             "hidden_size": config.hidden_size,
             "n_layers": config.n_layers,
             "double": config.double,
-            "warmup": "default" if config.warmup else None,
+            "warmup": {**DEFAULT_WARMUP, **config.warmup_kwargs} if config.warmup else None,
         }
         model = WarmRecurrentPPO(
             "MlpWarmPolicy",
             env,
             warmup_env_steps=config.warmup_env_steps,
+            vaa_steps=config.vaa_steps,
             policy_kwargs=policy_kwargs,
             seed=config.seed,
             device=config.device,

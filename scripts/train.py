@@ -28,6 +28,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--double", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--warmup-env-steps", type=int, default=2048)
+    parser.add_argument("--warmup-kwargs", default="{}", type=json.loads,
+                        help='JSON WarmupConfig overrides, e.g. {"steps": 50}')
+    parser.add_argument("--vaa-steps", type=int, default=1000, help="steps of the logged VAA")
     parser.add_argument("--timesteps", type=int, default=50_000)
     parser.add_argument("--n-envs", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
@@ -50,6 +53,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)  # denormals make long CPU backward passes several times slower
     config = RunConfig(
         env=args.env,
         env_kwargs=args.env_kwargs,
@@ -59,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         double=args.double,
         warmup=args.warmup,
         warmup_env_steps=args.warmup_env_steps,
+        warmup_kwargs=args.warmup_kwargs,
+        vaa_steps=args.vaa_steps,
         timesteps=args.timesteps,
         n_envs=args.n_envs,
         seed=args.seed,

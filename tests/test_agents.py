@@ -40,7 +40,7 @@ def make_model(cell="gru", double=True, warmup=TINY_WARMUP, env=None, warmup_env
         policy_kwargs["cell_kwargs"] = {"t_max": 10}
     return WarmRecurrentPPO(
         "MlpWarmPolicy", env or tmaze_env(), warmup_env_steps=warmup_env_steps, policy_kwargs=policy_kwargs,
-        **{**TINY_PPO, **kwargs},
+        **{**TINY_PPO, "vaa_steps": 50, **kwargs},
     )
 
 
@@ -89,7 +89,7 @@ def test_warm_up_happens_once_and_never_after_load(tmp_path, monkeypatch):
 
     calls = []
     original = ppo_module.warm_up_model
-    monkeypatch.setattr(ppo_module, "warm_up_model", lambda m, n: calls.append(n) or original(m, n))
+    monkeypatch.setattr(ppo_module, "warm_up_model", lambda m, n, s: calls.append(n) or original(m, n, s))
     model = make_model()
     model.learn(32)
     model.learn(32, reset_num_timesteps=False)
@@ -139,7 +139,8 @@ def test_save_load_round_trip_gives_identical_actions(tmp_path):
 def test_action_and_observation_spaces(env_factory, policy):
     env = make_vec_env(env_factory, n_envs=2, seed=0)
     model = WarmRecurrentPPO(
-        policy, env, warmup_env_steps=32, policy_kwargs={"hidden_size": 8, "warmup": TINY_WARMUP}, **TINY_PPO
+        policy, env, warmup_env_steps=32, vaa_steps=50, policy_kwargs={"hidden_size": 8, "warmup": TINY_WARMUP},
+        **TINY_PPO,
     )
     model.learn(32)
     assert bool(model.policy.warmed_up)
@@ -207,7 +208,8 @@ def test_train_script_smoke_and_resume(tmp_path):
     save = tmp_path / "run.zip"
     common = [sys.executable, str(script), "--timesteps", "256", "--n-envs", "2", "--warmup-env-steps", "32",
               "--eval-episodes", "4", "--env-kwargs", '{"length": 3}', "--no-progress", "--save", str(save),
-              "--checkpoint-every", "64", "--ppo-kwargs", '{"n_steps": 32, "batch_size": 64}']
+              "--checkpoint-every", "64", "--ppo-kwargs", '{"n_steps": 32, "batch_size": 64}',
+              "--warmup-kwargs", '{"steps": 5, "max_steps": 20}', "--vaa-steps", "50"]
     first = subprocess.run(common, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     assert "greedy success rate" in first.stdout and "VAA before warm-up" in first.stdout
