@@ -100,7 +100,7 @@ def run_sweep(
     if ray_address is not None:
         import ray
 
-        ray.init(address=ray_address)
+        ray.init(address=ray_address, include_dashboard=False, ignore_reinit_error=True)
         remote = ray.remote(num_cpus=1)(_run)
         pending = [remote.remote(config, variant) for variant, config in todo]
         while pending:
