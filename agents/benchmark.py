@@ -23,7 +23,9 @@ SOLVED = 0.95
 
 VARIANTS: dict[str, dict] = {
     "cold": {"warmup": False, "double": False},
+    "cold_lstm": {"warmup": False, "double": False, "cell": "lstm"},
     "warm": {"warmup": True, "double": True},
+    "warm_full": {"warmup": True, "double": False},
 }
 """Named settings compared by the benchmark (merged into the base RunConfig)."""
 
