@@ -42,7 +42,7 @@ def split_trajectories(observations: Observation, episode_starts: np.ndarray) ->
     pieces = []
     for env in range(n_envs):
         cuts = np.flatnonzero(starts[:, env]).tolist() + [steps]
-        for begin, end in zip(cuts[:-1], cuts[1:]):
+        for begin, end in zip(cuts[:-1], cuts[1:], strict=True):
             if isinstance(observations, dict):
                 pieces.append({k: v[begin:end, env] for k, v in observations.items()})
             else:

@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"env {args.env} {args.env_kwargs}, {args.n_envs} envs, width {args.hidden_size}, "
           f"PPO {args.ppo_kwargs}, threads {torch.get_num_threads()}\n")
-    print("| model | env steps/s (median of %d) |\n|---|---|" % args.repeats)
+    print(f"| model | env steps/s (median of {args.repeats}) |\n|---|---|")
     print(f"| RecurrentPPO MlpLstmPolicy | {stock:.0f} |")
     print(f"| WarmRecurrentPPO double GRU | {warm:.0f} |")
     print(f"\nspeed-up {warm / stock:.2f}x")

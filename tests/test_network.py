@@ -195,5 +195,5 @@ def test_double_layer_merged_scan_matches_separate_halves(cell):
     torch.testing.assert_close(h, torch.cat([h_w, h_c], -1))
     grads = torch.autograd.grad(out.pow(2).sum(), list(layer.parameters()))
     ref = torch.autograd.grad(out_w.pow(2).sum() + out_c.pow(2).sum(), list(layer.parameters()))
-    for got, expected in zip(grads, ref):
+    for got, expected in zip(grads, ref, strict=True):
         torch.testing.assert_close(got, expected)

@@ -33,7 +33,8 @@ def bistable_brc() -> RecurrentNet:
 
     Update gate at 0.5; feedback a = 2 makes
     h' = tanh(2h) bistable with attractors near +-0.96 once inputs vanish.
-    The sequences start with +-5 then zeros; the constant perturbation enters with weight 0.05, too weak to break the bistability: two attractors.
+    The sequences start with +-5 then zeros; the constant perturbation enters
+    with weight 0.05, too weak to break the bistability: two attractors.
     """
     net = RecurrentNet("brc", 1, 1)
     layer = net.layers[0]

@@ -87,7 +87,7 @@ def _block_diagonal(a: Tensor, b: Tensor, gates: int) -> Tensor:
 def merge_scan_parts(first: ScanParts, second: ScanParts) -> ScanParts:
     """One scan running two independent layers side by side (outputs ``[first, second]``)."""
     recurrent = []
-    for (a, kind, gates), (b, _, _) in zip(first.recurrent, second.recurrent):
+    for (a, kind, gates), (b, _, _) in zip(first.recurrent, second.recurrent, strict=True):
         if kind == "gate_matrix":
             merged = _block_diagonal(a, b, gates)
         elif kind == "gate_bias":

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from warm_rl.cells import CELL_NAMES, DoubleLayer, RecurrentLayer, make_layer
+from warm_rl.cells import CELL_NAMES, DoubleLayer, make_layer
 from warm_rl.segments import SegmentLayout
 
 State = tuple[Tensor, Tensor]
@@ -199,7 +199,7 @@ class RecurrentNet(nn.Module):
             state = (state, torch.zeros_like(state))
         if not isinstance(state, (tuple, list)) or len(state) != 2:
             raise TypeError("state must be (h0, c0), a tensor h0, or None")
-        for name, tensor in zip(("h0", "c0"), state):
+        for name, tensor in zip(("h0", "c0"), state, strict=True):
             if tuple(tensor.shape) != expected:
                 raise ValueError(f"{name} must have shape {expected}, got {tuple(tensor.shape)}")
         return state[0], state[1]

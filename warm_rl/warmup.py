@@ -234,7 +234,7 @@ def _run(
             raise _NonFiniteLoss(len(report.losses), active)
         optimizer.step()
         per_layer = [math.nan] * net.num_layers
-        for i, value in zip(active, values.detach().tolist()):
+        for i, value in zip(active, values.detach().tolist(), strict=True):
             per_layer[i] = value
         report.losses.append(loss_value)
         report.vaa_star.append(per_layer)
