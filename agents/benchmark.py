@@ -26,6 +26,7 @@ VARIANTS: dict[str, dict] = {
     "cold_lstm": {"warmup": False, "double": False, "cell": "lstm"},
     "warm": {"warmup": True, "double": True},
     "warm_full": {"warmup": True, "double": False},
+    "warm_par": {"warmup": True, "double": True, "prev_action_reward": True},
 }
 """Named settings compared by the benchmark (merged into the base RunConfig)."""
 

@@ -21,6 +21,7 @@ import envs  # noqa: F401  (registers the warm_rl/ tasks)
 from agents.defaults import DEFAULT_WARMUP
 from agents.evaluation import Evaluation, evaluate
 from agents.ppo import WarmRecurrentPPO
+from agents.wrappers import PreviousActionReward
 
 DEFAULT_ENV = "warm_rl/TMaze-v0"
 
@@ -40,6 +41,8 @@ class RunConfig:
         warmup_env_steps: env steps collected for warm-up.
         warmup_kwargs: WarmupConfig fields overriding the default warm-up.
         vaa_steps: perturbation steps of the logged VAA measurements.
+        prev_action_reward: feed the previous action and reward to the agent
+            (:class:`agents.wrappers.PreviousActionReward`).
         timesteps: training env steps.
         n_envs: parallel envs.
         seed: random seed.
@@ -60,6 +63,7 @@ class RunConfig:
     warmup_env_steps: int = 2048
     warmup_kwargs: dict[str, Any] = field(default_factory=dict)
     vaa_steps: int = 1000
+    prev_action_reward: bool = False
     timesteps: int = 100_000
     n_envs: int = 8
     seed: int = 0
@@ -124,7 +128,8 @@ def _make_env(config: RunConfig, seed: int, n_envs: int):
     env_id = config.env
     if env_id.startswith("warm_rl/") or env_id.startswith("envs:"):
         kwargs.setdefault("render_mode", None)
-    return make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=kwargs)
+    wrapper = PreviousActionReward if config.prev_action_reward else None
+    return make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=kwargs, wrapper_class=wrapper)
 
 
 def latest_checkpoint(directory: Path) -> Path | None:

@@ -31,7 +31,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup-kwargs", default="{}", type=json.loads,
                         help='JSON WarmupConfig overrides, e.g. {"steps": 50}')
     parser.add_argument("--vaa-steps", type=int, default=1000, help="steps of the logged VAA")
-    parser.add_argument("--timesteps", type=int, default=50_000)
+    parser.add_argument("--prev-action-reward", action="store_true",
+                        help="append the previous action and reward to observations")
+    parser.add_argument("--timesteps", type=int, default=100_000)
     parser.add_argument("--n-envs", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
@@ -65,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         warmup_env_steps=args.warmup_env_steps,
         warmup_kwargs=args.warmup_kwargs,
         vaa_steps=args.vaa_steps,
+        prev_action_reward=args.prev_action_reward,
         timesteps=args.timesteps,
         n_envs=args.n_envs,
         seed=args.seed,

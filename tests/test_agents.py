@@ -219,3 +219,18 @@ def test_train_script_smoke_and_resume(tmp_path):
     second = subprocess.run(more, capture_output=True, text=True, timeout=300)
     assert second.returncode == 0, second.stderr
     assert "trained 384 steps" in second.stdout
+
+
+def test_previous_action_reward_wrapper():
+    import gymnasium as gym
+
+    from agents import PreviousActionReward
+
+    env = PreviousActionReward(gym.make("warm_rl/TMaze-v0", length=3))
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (4 + 4 + 1,) and obs[4:].sum() == 0
+    obs, reward, *_ = env.step(2)  # left at x = 0: bump
+    assert obs[4 + 2] == 1.0 and obs[-1] == pytest.approx(reward) == pytest.approx(-0.1)
+    assert env.observation_space.contains(obs)
+    with pytest.raises(TypeError, match="1-D Box observation space"):
+        PreviousActionReward(SimpleMultiObsEnv())
