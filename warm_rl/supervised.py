@@ -272,7 +272,7 @@ def run_table(
                         "settings": settings, "value": key[0], "mode": mode, "cell": cell,
                         "seed": seed, "test_metric": result.test_metric,
                         "test_loss": result.test_loss, "best_epoch": result.best_epoch,
-                        "seconds": result.seconds, "device": device,
+                        "seconds": result.seconds, "device": device, "command": command,
                         "history": result.history,
                         "warmup": None if result.warmup is None else {
                             k: result.warmup[k]
@@ -362,7 +362,7 @@ def write_table(
         f"# Table {spec.number}: {spec.benchmark}, test {spec.metric} "
         f"(ours: mean ± std over seeds; paper: arXiv 2106.01001v1)",
         "",
-        f"- command: `{command}`" if command else "- command: (library call)",
+        *_command_lines(records, command),
         f"- network: {settings['num_layers']} x {settings['hidden_size']}; epochs: "
         f"{settings['epochs']} (paper: {spec.epochs}); sizes train/val/test: "
         f"{settings['train_size'] or 'paper'}/{settings['val_size'] or 'default'}/"
@@ -400,6 +400,15 @@ def write_table(
     md_path = out / f"{stem}.md"
     md_path.write_text("\n".join(lines))
     return md_path
+
+
+def _command_lines(records: list[dict], command: str) -> list[str]:
+    """One line per distinct command that produced the runs (in order)."""
+    commands = list(dict.fromkeys(r.get("command") or command for r in records))
+    commands = [c for c in commands if c] or ([command] if command else [])
+    if not commands:
+        return ["- command: (library call)"]
+    return [f"- command{'s' * (len(commands) > 1)}:"] + [f"  - `{c}`" for c in commands]
 
 
 def write_figures(
