@@ -7,6 +7,7 @@ so a killed sweep loses nothing and a rerun skips what is done.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable
@@ -31,17 +32,29 @@ VARIANTS: dict[str, dict] = {
 """Named settings compared by the benchmark (merged into the base RunConfig)."""
 
 
+BOOKKEEPING_FIELDS = ("checkpoint_every", "keep_checkpoints")
+"""RunConfig fields that do not change a run's outcome (left out of its key)."""
+
+
 def run_key(config: dict) -> str:
     """A stable identifier of a run's settings."""
-    return json.dumps(config, sort_keys=True)
+    return json.dumps({k: v for k, v in config.items() if k not in BOOKKEEPING_FIELDS}, sort_keys=True)
 
 
-def _run(config_dict: dict, variant: str) -> dict:
+def run_name(variant: str, config: dict) -> str:
+    """File stem of a run's checkpoints: readable, and unique through a hash of its key."""
+    digest = hashlib.sha1(run_key(config).encode()).hexdigest()[:10]
+    length = config["env_kwargs"].get("length", "x")
+    return f"{variant}_L{length}_seed{config['seed']}_{digest}"
+
+
+def _run(config_dict: dict, variant: str, work_dir: str | None = None) -> dict:
     import torch
 
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
-    result = train_agent(RunConfig(**config_dict))
+    save = None if work_dir is None else Path(work_dir) / f"{run_name(variant, config_dict)}.zip"
+    result = train_agent(RunConfig(**config_dict), save=save, resume=save is not None)
     return {
         "variant": variant,
         "config": config_dict,
@@ -83,9 +96,25 @@ def load_results(path: Path) -> list[dict]:
 
 
 def run_sweep(
-    runs: list[tuple[str, dict]], out: Path, workers: int = 1, ray_address: str | None = None
+    runs: list[tuple[str, dict]],
+    out: Path,
+    workers: int = 1,
+    ray_address: str | None = None,
+    work_dir: Path | None = None,
 ) -> list[dict]:
-    """Runs what ``out`` (JSONL) does not hold yet; returns all results."""
+    """Runs what ``out`` (JSONL) does not hold yet; returns all results.
+
+    Args:
+        runs: ``(variant, RunConfig dict)`` pairs, see :func:`plan_runs`.
+        out: JSONL file, one line per finished run (appended as runs finish).
+        workers: parallel local processes (ignored with ``ray_address``).
+        ray_address: a Ray cluster address (``"auto"``, ``"local"``, ...).
+        work_dir: where each run keeps its checkpoints and evaluation curve, so
+            that a killed sweep resumes its unfinished runs where they were
+            (default: ``<out without suffix>_runs/``; must be shared storage on
+            a multi-machine Ray cluster).
+    """
+    work = str(work_dir if work_dir is not None else out.with_name(out.stem + "_runs"))
     done = {run_key(r["config"]) for r in load_results(out)}
     todo = [(variant, config) for variant, config in runs if run_key(config) not in done]
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -105,16 +134,16 @@ def run_sweep(
 
         ray.init(address=ray_address, include_dashboard=False, ignore_reinit_error=True)
         remote = ray.remote(num_cpus=1)(_run)
-        pending = [remote.remote(config, variant) for variant, config in todo]
+        pending = [remote.remote(config, variant, work) for variant, config in todo]
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             record(ray.get(ready[0]))
     elif workers <= 1:
         for variant, config in todo:
-            record(_run(config, variant))
+            record(_run(config, variant, work))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_run, config, variant) for variant, config in todo]
+            futures = [pool.submit(_run, config, variant, work) for variant, config in todo]
             for future in as_completed(futures):
                 record(future.result())
     return load_results(out)

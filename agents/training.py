@@ -51,6 +51,7 @@ class RunConfig:
         eval_episodes: greedy episodes of the final evaluation.
         eval_every: env steps between two evaluations logged to ``eval/`` (0: none).
         checkpoint_every: env steps between two checkpoints.
+        keep_checkpoints: newest checkpoints kept (older ones are deleted).
     """
 
     env: str = DEFAULT_ENV
@@ -72,6 +73,7 @@ class RunConfig:
     eval_episodes: int = 100
     eval_every: int = 0
     checkpoint_every: int = 20_000
+    keep_checkpoints: int = 2
 
 
 DEFAULT_PPO_KWARGS: dict[str, Any] = {
@@ -103,24 +105,87 @@ class NanGuard(BaseCallback):
 class PeriodicEvaluation(BaseCallback):
     """Logs greedy ``eval/success_rate`` and ``eval/mean_return`` every ``every`` steps.
 
-    The history is kept in :attr:`history` as ``(timesteps, Evaluation)``.
+    The history is kept in :attr:`history` as ``(timesteps, success_rate, mean_return)``
+    and, when ``record`` is given, written to that :class:`RunRecord` after every
+    evaluation so that a resumed run keeps the curve of the killed one.
     """
 
-    def __init__(self, eval_env, every: int, episodes: int) -> None:
+    def __init__(self, eval_env, every: int, episodes: int, record: RunRecord | None = None) -> None:
         super().__init__()
-        self.eval_env, self.every, self.episodes = eval_env, every, episodes
-        self.history: list[tuple[int, Evaluation]] = []
-        self._next = every
+        self.eval_env, self.every, self.episodes, self.record = eval_env, every, episodes, record
+        self.history: list[tuple[int, float | None, float]] = list(record.history) if record else []
+        self._next = (self.history[-1][0] if self.history else 0) + every
 
     def _on_step(self) -> bool:
         if self.num_timesteps >= self._next:
             self._next += self.every
             result = evaluate(self.model, self.eval_env, self.episodes)
-            self.history.append((self.num_timesteps, result))
+            self.history.append((self.num_timesteps, result.success_rate, result.mean_return))
             self.logger.record("eval/mean_return", result.mean_return)
             if result.success_rate is not None:
                 self.logger.record("eval/success_rate", result.success_rate)
+            if self.record is not None:
+                self.record.history = self.history
+                self.record.write()
         return True
+
+
+class KeepLastCheckpoints(CheckpointCallback):
+    """SB3's CheckpointCallback that deletes all but the ``keep`` newest checkpoints."""
+
+    def __init__(self, save_freq: int, save_path: str, keep: int = 2) -> None:
+        super().__init__(save_freq, save_path, name_prefix="model")
+        self.keep = keep
+
+    def _on_step(self) -> bool:
+        result = super()._on_step()
+        if self.n_calls % self.save_freq == 0:
+            found = sorted(_numbered_checkpoints(Path(self.save_path)))
+            for _, path in found[: -self.keep]:
+                path.unlink(missing_ok=True)
+        return result
+
+
+class RecordWarmup(BaseCallback):
+    """Writes the warm-up outcome into a :class:`RunRecord` once warm-up is done."""
+
+    def __init__(self, record: RunRecord) -> None:
+        super().__init__()
+        self.record = record
+
+    def _on_training_start(self) -> None:
+        result = getattr(self.model, "warmup_result", None)
+        if result:
+            self.record.warmup = _warmup_summary(result)
+            self.record.write()
+
+    def _on_step(self) -> bool:
+        return True
+
+
+@dataclass
+class RunRecord:
+    """What a run must not forget across a kill: its evaluation curve and warm-up outcome.
+
+    Stored as JSON beside the checkpoints (``<save>_run.json``).
+    """
+
+    path: Path
+    history: list[tuple[int, float | None, float]] = field(default_factory=list)
+    warmup: dict[str, float | None] = field(default_factory=dict)
+
+    @classmethod
+    def load_or_new(cls, path: Path, resume: bool) -> RunRecord:
+        if resume and path.exists():
+            data = json.loads(path.read_text())
+            return cls(path, [tuple(item) for item in data["history"]], data["warmup"])
+        return cls(path)
+
+    def write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"history": self.history, "warmup": self.warmup}))
+        temporary.replace(self.path)
 
 
 def _make_env(config: RunConfig, seed: int, n_envs: int):
@@ -132,13 +197,18 @@ def _make_env(config: RunConfig, seed: int, n_envs: int):
     return make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=kwargs, wrapper_class=wrapper)
 
 
-def latest_checkpoint(directory: Path) -> Path | None:
-    """The checkpoint with the most steps in ``directory`` (``*_<steps>_steps.zip``)."""
+def _numbered_checkpoints(directory: Path) -> list[tuple[int, Path]]:
     found = []
     for path in directory.glob("*_steps.zip"):
         match = re.search(r"_(\d+)_steps\.zip$", path.name)
         if match:
             found.append((int(match.group(1)), path))
+    return found
+
+
+def latest_checkpoint(directory: Path) -> Path | None:
+    """The checkpoint with the most steps in ``directory`` (``*_<steps>_steps.zip``)."""
+    found = _numbered_checkpoints(directory)
     return max(found)[1] if found else None
 
 
@@ -213,13 +283,20 @@ def train_agent(
             verbose=verbose,
             **ppo_kwargs,
         )
+    record = None
+    if save_path is not None:
+        record = RunRecord.load_or_new(save_path.with_name(save_path.stem + "_run.json"), checkpoint is not None)
+        # Evaluations after the checkpoint we resume from are replayed, not kept twice.
+        record.history = [item for item in record.history if item[0] <= model.num_timesteps]
     callbacks: list[BaseCallback] = [NanGuard()]
     if checkpoint_dir is not None:
         every = max(1, config.checkpoint_every // config.n_envs)
-        callbacks.append(CheckpointCallback(every, str(checkpoint_dir), name_prefix="model"))
+        callbacks.append(KeepLastCheckpoints(every, str(checkpoint_dir), keep=config.keep_checkpoints))
+    if record is not None:
+        callbacks.append(RecordWarmup(record))
     periodic = None
     if config.eval_every:
-        periodic = PeriodicEvaluation(eval_env, config.eval_every, min(config.eval_episodes, 50))
+        periodic = PeriodicEvaluation(eval_env, config.eval_every, min(config.eval_episodes, 50), record)
         callbacks.append(periodic)
     remaining = config.timesteps - model.num_timesteps
     if remaining > 0:
@@ -232,22 +309,25 @@ def train_agent(
     if save_path is not None:
         model.save(save_path)
     evaluation = evaluate(model, eval_env, config.eval_episodes)
-    warm = model.warmup_result or {}
-    history = []
-    if periodic is not None:
-        history = [(t, e.success_rate, e.mean_return) for t, e in periodic.history]
+    warm = _warmup_summary(model.warmup_result) if model.warmup_result else (record.warmup if record else {})
+    history = list(periodic.history) if periodic is not None else []
     return RunResult(
         config=asdict(config),
         evaluation=evaluation,
         vaa_before=warm.get("vaa_before"),
         vaa_after=warm.get("vaa_after"),
-        warmup_seconds=_warmup_seconds(warm),
+        warmup_seconds=warm.get("seconds"),
         timesteps=int(model.num_timesteps),
         seconds=time.perf_counter() - start,
         history=history,
     )
 
 
-def _warmup_seconds(result: dict) -> float | None:
+def _warmup_summary(result: dict) -> dict[str, float | None]:
+    """VAA before/after and wall time of a ``WarmRecurrentPPO.warmup_result``."""
     seconds = [r.seconds for r in result.values() if hasattr(r, "seconds")]
-    return float(np.sum(seconds)) if seconds else None
+    return {
+        "vaa_before": result.get("vaa_before"),
+        "vaa_after": result.get("vaa_after"),
+        "seconds": float(np.sum(seconds)) if seconds else None,
+    }

@@ -1,0 +1,88 @@
+"""Training runs and sweeps: checkpoints, resumption with the evaluation curve, sweep bookkeeping."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import pytest
+
+from agents import benchmark
+from agents.training import RunConfig, latest_checkpoint, train_agent
+
+TINY_RUN = {
+    "env_kwargs": {"length": 3},
+    "hidden_size": 8,
+    "n_envs": 2,
+    "warmup_env_steps": 32,
+    "warmup_kwargs": {"steps": 3, "batch_size": 8, "max_steps": 20, "seed": 0},
+    "vaa_steps": 50,
+    "ppo_kwargs": {"n_steps": 16, "batch_size": 32, "n_epochs": 1},
+    "eval_episodes": 4,
+    "eval_every": 64,
+    "checkpoint_every": 32,
+    "keep_checkpoints": 2,
+}
+
+
+def test_killed_run_resumes_with_its_curve_and_warmup_record(tmp_path):
+    save = tmp_path / "run.zip"
+    first = train_agent(RunConfig(**TINY_RUN, timesteps=128), save=save, resume=True)
+    assert [step for step, _, _ in first.history] == [64, 128]
+    assert first.vaa_after is not None and first.warmup_seconds is not None
+    checkpoints = sorted((tmp_path / "run_checkpoints").glob("model_*_steps.zip"))
+    assert len(checkpoints) == 2, "older checkpoints are deleted"
+    assert latest_checkpoint(tmp_path / "run_checkpoints").name == "model_128_steps.zip"
+    record = json.loads((tmp_path / "run_run.json").read_text())
+    assert [item[0] for item in record["history"]] == [64, 128]
+
+    # As if killed at 128 steps of a 192-step run: the rerun continues, no second warm-up.
+    second = train_agent(RunConfig(**TINY_RUN, timesteps=192), save=save, resume=True)
+    assert second.timesteps == 192
+    assert [step for step, _, _ in second.history] == [64, 128, 192]
+    assert second.history[:2] == [tuple(item) for item in record["history"]]
+    assert second.vaa_before == first.vaa_before and second.vaa_after == first.vaa_after
+
+
+def test_fresh_run_ignores_a_stale_record_without_checkpoint(tmp_path):
+    (tmp_path / "run_run.json").write_text(json.dumps({"history": [[64, 1.0, 4.0]], "warmup": {}}))
+    result = train_agent(RunConfig(**{**TINY_RUN, "eval_every": 0}, timesteps=64), save=tmp_path / "run.zip",
+                         resume=True)
+    assert result.history == []
+    assert json.loads((tmp_path / "run_run.json").read_text())["history"] == []
+
+
+def test_run_key_ignores_bookkeeping_and_names_are_unique():
+    config = asdict(RunConfig(seed=3, env_kwargs={"length": 50}))
+    other = {**config, "checkpoint_every": 1, "keep_checkpoints": 9}
+    assert benchmark.run_key(config) == benchmark.run_key(other)
+    assert benchmark.run_name("warm", config) == benchmark.run_name("warm", other)
+    assert benchmark.run_name("warm", config).startswith("warm_L50_seed3_")
+    assert benchmark.run_name("warm", config) != benchmark.run_name("warm", {**config, "seed": 4})
+
+
+def test_sweep_skips_finished_runs_and_gives_each_run_a_work_dir(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_run(config, variant, work_dir):
+        calls.append((variant, config["seed"], work_dir))
+        return {"variant": variant, "config": config, "success_rate": 1.0, "mean_return": 4.0,
+                "vaa_before": None, "vaa_after": None, "warmup_seconds": None, "seconds": 0.0, "history": []}
+
+    monkeypatch.setattr(benchmark, "_run", fake_run)
+    runs = benchmark.plan_runs(RunConfig(), ["cold", "warm"], [10], [0, 1], {10: 100})
+    out = tmp_path / "sweep.jsonl"
+    old_style = {**runs[0][1]}
+    del old_style["keep_checkpoints"]  # a line written before that field existed still counts
+    out.write_text(json.dumps({**fake_run(old_style, "cold", None), "variant": "cold"}) + "\n")
+    calls.clear()
+    results = benchmark.run_sweep(runs, out, workers=1)
+    assert len(results) == 4
+    assert [(variant, seed) for variant, seed, _ in calls] == [("cold", 1), ("warm", 0), ("warm", 1)]
+    assert {work for _, _, work in calls} == {str(tmp_path / "sweep_runs")}
+    assert benchmark.run_sweep(runs, out, workers=1) and len(calls) == 3
+
+
+def test_plan_runs_rejects_unknown_variant():
+    with pytest.raises(ValueError, match="'hot'"):
+        benchmark.plan_runs(RunConfig(), ["hot"], [10], [0], {})
