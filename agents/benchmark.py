@@ -42,8 +42,13 @@ def run_key(config: dict) -> str:
 
 
 def run_name(variant: str, config: dict) -> str:
-    """File stem of a run's checkpoints: readable, and unique through a hash of its key."""
-    digest = hashlib.sha1(run_key(config).encode()).hexdigest()[:10]
+    """File stem of a run's checkpoints: readable, and unique through a hash of its key.
+
+    The step budget is left out: a longer rerun of a run continues from its
+    checkpoints (learning rate and clip range are constant, so the settings of its
+    first steps are the same; the random streams differ after the resume point).
+    """
+    digest = hashlib.sha1(run_key({**config, "timesteps": None}).encode()).hexdigest()[:10]
     length = config["env_kwargs"].get("length", "x")
     return f"{variant}_L{length}_seed{config['seed']}_{digest}"
 

@@ -206,9 +206,15 @@ def _numbered_checkpoints(directory: Path) -> list[tuple[int, Path]]:
     return found
 
 
-def latest_checkpoint(directory: Path) -> Path | None:
-    """The checkpoint with the most steps in ``directory`` (``*_<steps>_steps.zip``)."""
-    found = _numbered_checkpoints(directory)
+def latest_checkpoint(directory: Path, max_steps: int | None = None) -> Path | None:
+    """The checkpoint with the most steps in ``directory`` (``*_<steps>_steps.zip``).
+
+    Args:
+        directory: the checkpoint folder.
+        max_steps: ignore checkpoints beyond this many steps (a shorter rerun of
+            a run must not start from its future).
+    """
+    found = [item for item in _numbered_checkpoints(directory) if max_steps is None or item[0] <= max_steps]
     return max(found)[1] if found else None
 
 
@@ -257,7 +263,7 @@ def train_agent(
     eval_env = _make_env(config, config.seed + 10_000, min(config.n_envs, 8))
     save_path = Path(save) if save is not None else None
     checkpoint_dir = save_path.with_name(save_path.stem + "_checkpoints") if save_path else None
-    checkpoint = latest_checkpoint(checkpoint_dir) if (resume and checkpoint_dir) else None
+    checkpoint = latest_checkpoint(checkpoint_dir, config.timesteps) if (resume and checkpoint_dir) else None
     ppo_kwargs = {**DEFAULT_PPO_KWARGS, **config.ppo_kwargs}
     if checkpoint is not None:
         model = WarmRecurrentPPO.load(checkpoint, env=env, device=config.device, tensorboard_log=tensorboard_log)

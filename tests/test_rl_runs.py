@@ -42,6 +42,8 @@ def test_killed_run_resumes_with_its_curve_and_warmup_record(tmp_path):
     assert [step for step, _, _ in second.history] == [64, 128, 192]
     assert second.history[:2] == [tuple(item) for item in record["history"]]
     assert second.vaa_before == first.vaa_before and second.vaa_after == first.vaa_after
+    assert latest_checkpoint(tmp_path / "run_checkpoints", max_steps=170).name == "model_160_steps.zip"
+    assert latest_checkpoint(tmp_path / "run_checkpoints", max_steps=100) is None  # only 160 and 192 kept
 
 
 def test_fresh_run_ignores_a_stale_record_without_checkpoint(tmp_path):
@@ -59,6 +61,8 @@ def test_run_key_ignores_bookkeeping_and_names_are_unique():
     assert benchmark.run_name("warm", config) == benchmark.run_name("warm", other)
     assert benchmark.run_name("warm", config).startswith("warm_L50_seed3_")
     assert benchmark.run_name("warm", config) != benchmark.run_name("warm", {**config, "seed": 4})
+    assert benchmark.run_name("warm", config) == benchmark.run_name("warm", {**config, "timesteps": 7})
+    assert benchmark.run_key(config) != benchmark.run_key({**config, "timesteps": 7})
 
 
 def test_sweep_skips_finished_runs_and_gives_each_run_a_work_dir(tmp_path, monkeypatch):
