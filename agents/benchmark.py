@@ -32,7 +32,7 @@ VARIANTS: dict[str, dict] = {
 """Named settings compared by the benchmark (merged into the base RunConfig)."""
 
 
-BOOKKEEPING_FIELDS = ("checkpoint_every", "keep_checkpoints")
+BOOKKEEPING_FIELDS = ("checkpoint_every", "keep_checkpoints", "stats_every")
 """RunConfig fields that do not change a run's outcome (left out of its key)."""
 
 
@@ -70,6 +70,7 @@ def _run(config_dict: dict, variant: str, work_dir: str | None = None) -> dict:
         "warmup_seconds": result.warmup_seconds,
         "seconds": result.seconds,
         "history": result.history,
+        "training_curve": result.training_curve,
     }
 
 
@@ -160,8 +161,9 @@ def summarise(results: list[dict]) -> str:
     for result in results:
         groups[(result["config"]["env_kwargs"].get("length"), result["variant"])].append(result)
     lines = [
-        "| L | variant | solved (success >= 0.95) | mean greedy success | steps | VAA before -> after warm-up |",
-        "|---|---|---|---|---|---|",
+        "| L | variant | solved (success >= 0.95) | mean greedy success | steps | VAA before -> after warm-up "
+        "| training episodes ending in the task / succeeding (last window) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for (length, variant), group in sorted(groups.items()):
         rates = [r["success_rate"] or 0.0 for r in group]
@@ -172,9 +174,21 @@ def summarise(results: list[dict]) -> str:
         )
         steps = group[0]["config"]["timesteps"]
         lines.append(
-            f"| {length} | {variant} | {solved}/{len(group)} | {np.mean(rates):.2f} | {steps} | {vaa_text} |"
+            f"| {length} | {variant} | {solved}/{len(group)} | {np.mean(rates):.2f} | {steps} | {vaa_text} "
+            f"| {_training_text(group)} |"
         )
     return "\n".join(lines)
+
+
+def _training_text(group: list[dict]) -> str:
+    """Mean over runs of the last training-episode window: terminated and success fractions."""
+    last = [r["training_curve"][-1] for r in group if r.get("training_curve")]
+    if not last:
+        return "-"
+    terminated = np.mean([t for _, t, _ in last])
+    successes = [s for _, _, s in last if s is not None]
+    success = f"{np.mean(successes):.2f}" if successes else "-"
+    return f"{terminated:.2f} / {success}"
 
 
 def plot(results: list[dict], path: Path) -> None:

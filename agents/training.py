@@ -50,6 +50,8 @@ class RunConfig:
         ppo_kwargs: RecurrentPPO arguments (n_steps, gamma, ent_coef, ...).
         eval_episodes: greedy episodes of the final evaluation.
         eval_every: env steps between two evaluations logged to ``eval/`` (0: none).
+        stats_every: env steps between two points of the training-episode curve
+            (:class:`TrainingEpisodeStats`; 0: none).
         checkpoint_every: env steps between two checkpoints.
         keep_checkpoints: newest checkpoints kept (older ones are deleted).
     """
@@ -72,6 +74,7 @@ class RunConfig:
     ppo_kwargs: dict[str, Any] = field(default_factory=dict)
     eval_episodes: int = 100
     eval_every: int = 0
+    stats_every: int = 10_000
     checkpoint_every: int = 20_000
     keep_checkpoints: int = 2
 
@@ -130,6 +133,46 @@ class PeriodicEvaluation(BaseCallback):
         return True
 
 
+class TrainingEpisodeStats(BaseCallback):
+    """Statistics of the training episodes (the stochastic policy), every ``every`` env steps.
+
+    Logs ``rollout/terminated_fraction`` (episodes that ended by termination
+    rather than by the time limit: on the T-maze, those that reached the
+    junction) and keeps :attr:`curve` as ``(timesteps, terminated_fraction,
+    success_rate)`` (success None when the env reports no ``is_success``). It
+    shows exploration succeed or collapse long before the greedy policy solves
+    the task.
+    """
+
+    def __init__(self, every: int, record: RunRecord | None = None) -> None:
+        super().__init__()
+        self.every, self.record = every, record
+        self.curve: list[tuple[int, float, float | None]] = list(record.training_curve) if record else []
+        self._next = (self.curve[-1][0] if self.curve else 0) + every
+        self._episodes = self._terminated = self._successes = self._reported = 0
+
+    def _on_step(self) -> bool:
+        for done, info in zip(self.locals["dones"], self.locals["infos"], strict=True):
+            if done:
+                self._episodes += 1
+                self._terminated += not info.get("TimeLimit.truncated", False)
+                if "is_success" in info:
+                    self._reported += 1
+                    self._successes += bool(info["is_success"])
+        if self.num_timesteps >= self._next:
+            self._next += self.every
+            if self._episodes:
+                fraction = self._terminated / self._episodes
+                success = self._successes / self._reported if self._reported else None
+                self.curve.append((self.num_timesteps, fraction, success))
+                self.logger.record("rollout/terminated_fraction", fraction)
+                if self.record is not None:
+                    self.record.training_curve = self.curve
+                    self.record.write()
+            self._episodes = self._terminated = self._successes = self._reported = 0
+        return True
+
+
 class KeepLastCheckpoints(CheckpointCallback):
     """SB3's CheckpointCallback that deletes all but the ``keep`` newest checkpoints."""
 
@@ -172,19 +215,26 @@ class RunRecord:
 
     path: Path
     history: list[tuple[int, float | None, float]] = field(default_factory=list)
+    training_curve: list[tuple[int, float, float | None]] = field(default_factory=list)
     warmup: dict[str, float | None] = field(default_factory=dict)
 
     @classmethod
     def load_or_new(cls, path: Path, resume: bool) -> RunRecord:
         if resume and path.exists():
             data = json.loads(path.read_text())
-            return cls(path, [tuple(item) for item in data["history"]], data["warmup"])
+            return cls(
+                path,
+                [tuple(item) for item in data["history"]],
+                [tuple(item) for item in data.get("training_curve", [])],
+                data["warmup"],
+            )
         return cls(path)
 
     def write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps({"history": self.history, "warmup": self.warmup}))
+        data = {"history": self.history, "training_curve": self.training_curve, "warmup": self.warmup}
+        temporary.write_text(json.dumps(data))
         temporary.replace(self.path)
 
 
@@ -230,6 +280,7 @@ class RunResult:
     timesteps: int
     seconds: float
     history: list[tuple[int, float | None, float]]
+    training_curve: list[tuple[int, float, float | None]] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -294,6 +345,7 @@ def train_agent(
         record = RunRecord.load_or_new(save_path.with_name(save_path.stem + "_run.json"), checkpoint is not None)
         # Evaluations after the checkpoint we resume from are replayed, not kept twice.
         record.history = [item for item in record.history if item[0] <= model.num_timesteps]
+        record.training_curve = [item for item in record.training_curve if item[0] <= model.num_timesteps]
     callbacks: list[BaseCallback] = [NanGuard()]
     if checkpoint_dir is not None:
         every = max(1, config.checkpoint_every // config.n_envs)
@@ -304,6 +356,9 @@ def train_agent(
     if config.eval_every:
         periodic = PeriodicEvaluation(eval_env, config.eval_every, min(config.eval_episodes, 50), record)
         callbacks.append(periodic)
+    stats = TrainingEpisodeStats(config.stats_every, record) if config.stats_every else None
+    if stats is not None:
+        callbacks.append(stats)
     remaining = config.timesteps - model.num_timesteps
     if remaining > 0:
         model.learn(
@@ -317,6 +372,7 @@ def train_agent(
     evaluation = evaluate(model, eval_env, config.eval_episodes)
     warm = _warmup_summary(model.warmup_result) if model.warmup_result else (record.warmup if record else {})
     history = list(periodic.history) if periodic is not None else []
+    training_curve = list(stats.curve) if stats is not None else []
     return RunResult(
         config=asdict(config),
         evaluation=evaluation,
@@ -326,6 +382,7 @@ def train_agent(
         timesteps=int(model.num_timesteps),
         seconds=time.perf_counter() - start,
         history=history,
+        training_curve=training_curve,
     )
 
 

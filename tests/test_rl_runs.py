@@ -21,6 +21,7 @@ TINY_RUN = {
     "eval_episodes": 4,
     "eval_every": 64,
     "checkpoint_every": 32,
+    "stats_every": 32,
     "keep_checkpoints": 2,
 }
 
@@ -35,12 +36,16 @@ def test_killed_run_resumes_with_its_curve_and_warmup_record(tmp_path):
     assert latest_checkpoint(tmp_path / "run_checkpoints").name == "model_128_steps.zip"
     record = json.loads((tmp_path / "run_run.json").read_text())
     assert [item[0] for item in record["history"]] == [64, 128]
+    assert [step for step, _, _ in first.training_curve] == [32, 64, 96, 128]
+    assert all(0.0 <= ended <= 1.0 and 0.0 <= success <= ended for _, ended, success in first.training_curve)
+    assert record["training_curve"] == [list(item) for item in first.training_curve]
 
     # As if killed at 128 steps of a 192-step run: the rerun continues, no second warm-up.
     second = train_agent(RunConfig(**TINY_RUN, timesteps=192), save=save, resume=True)
     assert second.timesteps == 192
     assert [step for step, _, _ in second.history] == [64, 128, 192]
     assert second.history[:2] == [tuple(item) for item in record["history"]]
+    assert [step for step, _, _ in second.training_curve] == [32, 64, 96, 128, 160, 192]
     assert second.vaa_before == first.vaa_before and second.vaa_after == first.vaa_after
     assert latest_checkpoint(tmp_path / "run_checkpoints", max_steps=170).name == "model_160_steps.zip"
     assert latest_checkpoint(tmp_path / "run_checkpoints", max_steps=100) is None  # only 160 and 192 kept
@@ -90,3 +95,16 @@ def test_sweep_skips_finished_runs_and_gives_each_run_a_work_dir(tmp_path, monke
 def test_plan_runs_rejects_unknown_variant():
     with pytest.raises(ValueError, match="'hot'"):
         benchmark.plan_runs(RunConfig(), ["hot"], [10], [0], {})
+
+
+def test_summary_reports_training_episodes():
+    config = asdict(RunConfig(env_kwargs={"length": 10}))
+    runs = [
+        {"variant": "warm", "config": config, "success_rate": rate, "vaa_before": 0.1, "vaa_after": 0.9,
+         "history": [], "training_curve": [[10_000, 0.5, 0.25], [20_000, ended, success]]}
+        for rate, ended, success in ((1.0, 1.0, 1.0), (0.5, 0.0, 0.0))
+    ]
+    table = benchmark.summarise(runs)
+    assert "| 10 | warm | 1/2 | 0.75 | 100000 | 0.100 -> 0.900 | 0.50 / 0.50 |" in table
+    old = [{**run, "training_curve": None} for run in runs]
+    assert benchmark.summarise(old).rstrip().endswith("| - |")
