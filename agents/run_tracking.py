@@ -1,0 +1,198 @@
+"""What keeps a training run safe and observable: checkpoints, a NaN guard, evaluation
+curves, training-episode statistics, and the record that lets a killed run resume.
+
+Used by :func:`agents.training.train_agent`; each callback also works on its own
+with any SB3 algorithm.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch as th
+from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
+
+from agents.evaluation import evaluate
+
+
+class NanGuard(BaseCallback):
+    """Stops training with a clear error when a policy parameter becomes non-finite."""
+
+    def _on_rollout_end(self) -> None:
+        for name, param in self.model.policy.named_parameters():
+            if not bool(th.isfinite(param).all()):
+                raise FloatingPointError(
+                    f"parameter {name!r} became non-finite at step {self.model.num_timesteps}; "
+                    "the last checkpoint holds the latest finite weights"
+                )
+
+    def _on_step(self) -> bool:
+        return True
+
+
+class PeriodicEvaluation(BaseCallback):
+    """Logs greedy ``eval/success_rate`` and ``eval/mean_return`` every ``every`` steps.
+
+    The history is kept in :attr:`history` as ``(timesteps, success_rate, mean_return)``
+    and, when ``record`` is given, written to that :class:`RunRecord` after every
+    evaluation so that a resumed run keeps the curve of the killed one.
+    """
+
+    def __init__(self, eval_env, every: int, episodes: int, record: RunRecord | None = None) -> None:
+        super().__init__()
+        self.eval_env, self.every, self.episodes, self.record = eval_env, every, episodes, record
+        self.history: list[tuple[int, float | None, float]] = list(record.history) if record else []
+        self._next = (self.history[-1][0] if self.history else 0) + every
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self._next:
+            self._next += self.every
+            result = evaluate(self.model, self.eval_env, self.episodes)
+            self.history.append((self.num_timesteps, result.success_rate, result.mean_return))
+            self.logger.record("eval/mean_return", result.mean_return)
+            if result.success_rate is not None:
+                self.logger.record("eval/success_rate", result.success_rate)
+            if self.record is not None:
+                self.record.history = self.history
+                self.record.write()
+        return True
+
+
+class TrainingEpisodeStats(BaseCallback):
+    """Statistics of the training episodes (the stochastic policy), every ``every`` env steps.
+
+    Logs ``rollout/terminated_fraction`` (episodes that ended by termination
+    rather than by the time limit: on the T-maze, those that reached the
+    junction) and keeps :attr:`curve` as ``(timesteps, terminated_fraction,
+    success_rate)`` (success None when the env reports no ``is_success``). It
+    shows exploration succeed or collapse long before the greedy policy solves
+    the task.
+    """
+
+    def __init__(self, every: int, record: RunRecord | None = None) -> None:
+        super().__init__()
+        self.every, self.record = every, record
+        self.curve: list[tuple[int, float, float | None]] = list(record.training_curve) if record else []
+        self._next = (self.curve[-1][0] if self.curve else 0) + every
+        self._episodes = self._terminated = self._successes = self._reported = 0
+
+    def _on_step(self) -> bool:
+        for done, info in zip(self.locals["dones"], self.locals["infos"], strict=True):
+            if done:
+                self._episodes += 1
+                self._terminated += not info.get("TimeLimit.truncated", False)
+                if "is_success" in info:
+                    self._reported += 1
+                    self._successes += bool(info["is_success"])
+        if self.num_timesteps >= self._next:
+            self._next += self.every
+            if self._episodes:
+                fraction = self._terminated / self._episodes
+                success = self._successes / self._reported if self._reported else None
+                self.curve.append((self.num_timesteps, fraction, success))
+                self.logger.record("rollout/terminated_fraction", fraction)
+                if self.record is not None:
+                    self.record.training_curve = self.curve
+                    self.record.write()
+            self._episodes = self._terminated = self._successes = self._reported = 0
+        return True
+
+
+class KeepLastCheckpoints(CheckpointCallback):
+    """SB3's CheckpointCallback that deletes all but the ``keep`` newest checkpoints."""
+
+    def __init__(self, save_freq: int, save_path: str, keep: int = 2) -> None:
+        super().__init__(save_freq, save_path, name_prefix="model")
+        self.keep = keep
+
+    def _on_step(self) -> bool:
+        result = super()._on_step()
+        if self.n_calls % self.save_freq == 0:
+            found = sorted(_numbered_checkpoints(Path(self.save_path)))
+            for _, path in found[: -self.keep]:
+                path.unlink(missing_ok=True)
+        return result
+
+
+class RecordWarmup(BaseCallback):
+    """Writes the warm-up outcome into a :class:`RunRecord` once warm-up is done."""
+
+    def __init__(self, record: RunRecord) -> None:
+        super().__init__()
+        self.record = record
+
+    def _on_training_start(self) -> None:
+        result = getattr(self.model, "warmup_result", None)
+        if result:
+            self.record.warmup = warmup_summary(result)
+            self.record.write()
+
+    def _on_step(self) -> bool:
+        return True
+
+
+@dataclass
+class RunRecord:
+    """What a run must not forget across a kill: its evaluation curve and warm-up outcome.
+
+    Stored as JSON beside the checkpoints (``<save>_run.json``).
+    """
+
+    path: Path
+    history: list[tuple[int, float | None, float]] = field(default_factory=list)
+    training_curve: list[tuple[int, float, float | None]] = field(default_factory=list)
+    warmup: dict[str, float | None] = field(default_factory=dict)
+
+    @classmethod
+    def load_or_new(cls, path: Path, resume: bool) -> RunRecord:
+        if resume and path.exists():
+            data = json.loads(path.read_text())
+            return cls(
+                path,
+                [tuple(item) for item in data["history"]],
+                [tuple(item) for item in data.get("training_curve", [])],
+                data["warmup"],
+            )
+        return cls(path)
+
+    def write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        data = {"history": self.history, "training_curve": self.training_curve, "warmup": self.warmup}
+        temporary.write_text(json.dumps(data))
+        temporary.replace(self.path)
+
+
+def _numbered_checkpoints(directory: Path) -> list[tuple[int, Path]]:
+    found = []
+    for path in directory.glob("*_steps.zip"):
+        match = re.search(r"_(\d+)_steps\.zip$", path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return found
+
+
+def latest_checkpoint(directory: Path, max_steps: int | None = None) -> Path | None:
+    """The checkpoint with the most steps in ``directory`` (``*_<steps>_steps.zip``).
+
+    Args:
+        directory: the checkpoint folder.
+        max_steps: ignore checkpoints beyond this many steps (a shorter rerun of
+            a run must not start from its future).
+    """
+    found = [item for item in _numbered_checkpoints(directory) if max_steps is None or item[0] <= max_steps]
+    return max(found)[1] if found else None
+
+
+def warmup_summary(result: dict) -> dict[str, float | None]:
+    """VAA before/after and wall time of a ``WarmRecurrentPPO.warmup_result``."""
+    seconds = [r.seconds for r in result.values() if hasattr(r, "seconds")]
+    return {
+        "vaa_before": result.get("vaa_before"),
+        "vaa_after": result.get("vaa_after"),
+        "seconds": float(np.sum(seconds)) if seconds else None,
+    }
