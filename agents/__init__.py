@@ -10,13 +10,14 @@ from agents.callbacks import WarmupCallback
 from agents.hook import collect_sequences, rollout_vaa, split_trajectories, warm_up_model
 from agents.policies import CnnWarmPolicy, MlpWarmPolicy, MultiInputWarmPolicy, WarmRecurrentPolicy
 from agents.ppo import WarmRecurrentPPO
-from agents.wrappers import PreviousActionReward
+from agents.wrappers import PreviousActionReward, TruncationAsTermination
 
 __all__ = [
     "CnnWarmPolicy",
     "MlpWarmPolicy",
     "MultiInputWarmPolicy",
     "PreviousActionReward",
+    "TruncationAsTermination",
     "WarmRecurrentPPO",
     "WarmRecurrentPolicy",
     "WarmupCallback",

@@ -66,9 +66,10 @@ class TrainingEpisodeStats(BaseCallback):
     """Statistics of the training episodes (the stochastic policy), every ``every`` env steps.
 
     Logs ``rollout/terminated_fraction`` (episodes that ended by termination
-    rather than by the time limit: on the T-maze, those that reached the
-    junction) and keeps :attr:`curve` as ``(timesteps, terminated_fraction,
-    success_rate)`` (success None when the env reports no ``is_success``). It
+    rather than by the time limit, also when
+    :class:`agents.wrappers.TruncationAsTermination` reports the limit as
+    terminal: on the T-maze, those that reached the junction) and keeps
+    :attr:`curve` as ``(timesteps, terminated_fraction, success_rate)`` (success None when the env reports no ``is_success``). It
     shows exploration succeed or collapse long before the greedy policy solves
     the task.
     """
@@ -84,7 +85,8 @@ class TrainingEpisodeStats(BaseCallback):
         for done, info in zip(self.locals["dones"], self.locals["infos"], strict=True):
             if done:
                 self._episodes += 1
-                self._terminated += not info.get("TimeLimit.truncated", False)
+                cut = info.get("TimeLimit.truncated", False) or info.get("horizon_reached", False)
+                self._terminated += not cut
                 if "is_success" in info:
                     self._reported += 1
                     self._successes += bool(info["is_success"])

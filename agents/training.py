@@ -28,7 +28,7 @@ from agents.run_tracking import (
     latest_checkpoint,
     warmup_summary,
 )
-from agents.wrappers import PreviousActionReward
+from agents.wrappers import PreviousActionReward, TruncationAsTermination
 
 DEFAULT_ENV = "warm_rl/TMaze-v0"
 
@@ -50,6 +50,11 @@ class RunConfig:
         vaa_steps: perturbation steps of the logged VAA measurements.
         prev_action_reward: feed the previous action and reward to the agent
             (:class:`agents.wrappers.PreviousActionReward`).
+        horizon_terminal: report episodes cut by the time limit as terminated, so
+            that PPO does not bootstrap their value
+            (:class:`agents.wrappers.TruncationAsTermination`); None: yes for this
+            project's ``warm_rl/`` tasks, whose horizon is part of the task, no for
+            other envs.
         timesteps: training env steps.
         n_envs: parallel envs.
         seed: random seed.
@@ -74,6 +79,7 @@ class RunConfig:
     warmup_kwargs: dict[str, Any] = field(default_factory=dict)
     vaa_steps: int = 1000
     prev_action_reward: bool = False
+    horizon_terminal: bool | None = None
     timesteps: int = 100_000
     n_envs: int = 8
     seed: int = 0
@@ -97,13 +103,30 @@ DEFAULT_PPO_KWARGS: dict[str, Any] = {
 """PPO settings of the default run, overridden by ``RunConfig.ppo_kwargs``."""
 
 
+def horizon_is_terminal(config: RunConfig) -> bool:
+    """Whether the run reports time-limit ends as terminal (see ``RunConfig.horizon_terminal``)."""
+    if config.horizon_terminal is not None:
+        return config.horizon_terminal
+    return config.env.startswith(("warm_rl/", "envs:warm_rl/"))
+
+
 def _make_env(config: RunConfig, seed: int, n_envs: int):
     kwargs = dict(config.env_kwargs)
     env_id = config.env
     if env_id.startswith("warm_rl/") or env_id.startswith("envs:"):
         kwargs.setdefault("render_mode", None)
-    wrapper = PreviousActionReward if config.prev_action_reward else None
-    return make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=kwargs, wrapper_class=wrapper)
+    wrappers = []
+    if config.prev_action_reward:
+        wrappers.append(PreviousActionReward)
+    if horizon_is_terminal(config):
+        wrappers.append(TruncationAsTermination)
+
+    def wrap(env):
+        for wrapper in wrappers:
+            env = wrapper(env)
+        return env
+
+    return make_vec_env(env_id, n_envs=n_envs, seed=seed, env_kwargs=kwargs, wrapper_class=wrap if wrappers else None)
 
 
 @dataclass

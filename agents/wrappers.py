@@ -60,3 +60,24 @@ class PreviousActionReward(gym.Wrapper):
     def step(self, action):
         obs, reward, terminated, truncated, info = self.env.step(action)
         return self._augment(obs, action, float(reward)), reward, terminated, truncated, info
+
+
+class TruncationAsTermination(gym.Wrapper):
+    """Reports an episode cut by its time limit as terminated, so PPO does not bootstrap past it.
+
+    SB3 treats truncation as a time limit outside the task: it adds
+    ``gamma * V(last observation)`` to the last reward. When the horizon is part of
+    the task - the T-maze ends after ``3L - 1`` steps whatever the agent does - that
+    bootstrap pays a wandering agent about what reaching the goal pays, because a
+    recurrent critic cannot tell from its observations how far it got, and the
+    pressure to reach the goal at all fades (``results/rl_tmaze_exploration.md``).
+
+    The step that hits the limit keeps ``info["horizon_reached"] = True``.
+    """
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if truncated and not terminated:
+            info = {**info, "horizon_reached": True}
+            return obs, reward, True, False, info
+        return obs, reward, terminated, truncated, info

@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hidden-size", type=int, default=64)
     parser.add_argument("--n-envs", type=int, default=8)
     parser.add_argument("--ppo-kwargs", type=json.loads, default="{}")
+    parser.add_argument("--horizon-terminal", action=argparse.BooleanOptionalAction, default=None,
+                        help="report time-limit ends as terminal (default: yes for warm_rl/ tasks)")
     parser.add_argument("--eval-every", type=int, default=10_000)
     parser.add_argument("--eval-episodes", type=int, default=100)
     parser.add_argument("--workers", type=int, default=1, help="parallel runs (one process each)")
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         eval_every=args.eval_every,
         eval_episodes=args.eval_episodes,
         timesteps=args.timesteps,
+        horizon_terminal=args.horizon_terminal,
     )
     per_length = {int(k): int(v) for k, v in args.timesteps_per_length.items()}
     runs = plan_runs(base, args.variants, args.lengths, args.seeds, per_length)

@@ -33,6 +33,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--vaa-steps", type=int, default=1000, help="steps of the logged VAA")
     parser.add_argument("--prev-action-reward", action="store_true",
                         help="append the previous action and reward to observations")
+    parser.add_argument("--horizon-terminal", action=argparse.BooleanOptionalAction, default=None,
+                        help="report time-limit ends as terminal (default: yes for warm_rl/ tasks)")
     parser.add_argument("--timesteps", type=int, default=100_000)
     parser.add_argument("--n-envs", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
@@ -68,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         warmup_kwargs=args.warmup_kwargs,
         vaa_steps=args.vaa_steps,
         prev_action_reward=args.prev_action_reward,
+        horizon_terminal=args.horizon_terminal,
         timesteps=args.timesteps,
         n_envs=args.n_envs,
         seed=args.seed,

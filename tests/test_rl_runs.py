@@ -97,6 +97,13 @@ def test_plan_runs_rejects_unknown_variant():
         benchmark.plan_runs(RunConfig(), ["hot"], [10], [0], {})
 
 
+def test_training_curve_counts_the_horizon_as_a_cut_not_a_success(tmp_path):
+    config = RunConfig(**{**TINY_RUN, "eval_every": 0, "env_kwargs": {"length": 30}}, timesteps=256)
+    result = train_agent(config, save=tmp_path / "run.zip")
+    # A near-random policy never crosses a 30-cell corridor: every training episode is cut.
+    assert result.training_curve and all(ended == 0.0 for _, ended, _ in result.training_curve)
+
+
 def test_summary_reports_training_episodes():
     config = asdict(RunConfig(env_kwargs={"length": 10}))
     runs = [
@@ -108,3 +115,37 @@ def test_summary_reports_training_episodes():
     assert "| 10 | warm | 1/2 | 0.75 | 100000 | 0.100 -> 0.900 | 0.50 / 0.50 |" in table
     old = [{**run, "training_curve": None} for run in runs]
     assert benchmark.summarise(old).rstrip().endswith("| - |")
+
+
+def test_truncation_as_termination_keeps_real_ends_and_marks_the_horizon():
+    import gymnasium as gym
+
+    from agents import TruncationAsTermination
+
+    env = TruncationAsTermination(gym.make("warm_rl/TMaze-v0", length=2))
+    env.reset(seed=0)
+    for _ in range(env.unwrapped.horizon - 1):
+        _, _, terminated, truncated, info = env.step(2)  # left at the cue cell: bump
+        assert not (terminated or truncated) and "horizon_reached" not in info
+    _, reward, terminated, truncated, info = env.step(2)
+    assert (reward, terminated, truncated, info["horizon_reached"]) == (-0.1, True, False, True)
+    env.reset(seed=0)
+    env.step(0)
+    env.step(0)
+    _, reward, terminated, truncated, info = env.step(1)  # a turn at the junction: a real end
+    assert terminated and not truncated and "horizon_reached" not in info
+
+
+def test_horizon_terminal_default_is_on_for_warm_rl_tasks_only():
+    from agents import TruncationAsTermination
+    from agents.training import _make_env, horizon_is_terminal
+
+    assert horizon_is_terminal(RunConfig())
+    assert horizon_is_terminal(RunConfig(env="envs:warm_rl/CopyFirst-v0"))
+    assert not horizon_is_terminal(RunConfig(env="CartPole-v1"))
+    assert not horizon_is_terminal(RunConfig(horizon_terminal=False))
+    assert horizon_is_terminal(RunConfig(env="CartPole-v1", horizon_terminal=True))
+    wrapped = _make_env(RunConfig(env_kwargs={"length": 2}), seed=0, n_envs=1)
+    assert wrapped.env_is_wrapped(TruncationAsTermination) == [True]
+    plain = _make_env(RunConfig(env_kwargs={"length": 2}, horizon_terminal=False), seed=0, n_envs=1)
+    assert plain.env_is_wrapped(TruncationAsTermination) == [False]
