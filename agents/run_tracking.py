@@ -70,8 +70,8 @@ class TrainingEpisodeStats(BaseCallback):
     :class:`agents.wrappers.TruncationAsTermination` reports the limit as
     terminal: on the T-maze, those that reached the junction) and keeps
     :attr:`curve` as ``(timesteps, terminated_fraction, success_rate)`` (success
-    None when the env reports no ``is_success``). It shows exploration succeed or collapse long before the greedy policy solves
-    the task.
+    None when the env reports no ``is_success``). It shows exploration succeed or
+    collapse long before the greedy policy solves the task.
     """
 
     def __init__(self, every: int, record: RunRecord | None = None) -> None:
