@@ -191,30 +191,48 @@ def _training_text(group: list[dict]) -> str:
     return f"{terminated:.2f} / {success}"
 
 
+def _mean_curves(results: list[dict], key: str, column: int) -> dict[tuple[int, str], tuple[list, np.ndarray, int]]:
+    """Per (L, variant): steps, the mean over seeds of ``result[key][:, column]``, seeds."""
+    groups: dict[tuple[int, str], list[dict]] = defaultdict(list)
+    for result in results:
+        if result.get(key):
+            groups[(result["config"]["env_kwargs"].get("length"), result["variant"])].append(result)
+    curves = {}
+    for group_key, group in sorted(groups.items()):
+        steps = [point[0] for point in group[0][key]]
+        values = [[point[column] or 0.0 for point in r[key]][: len(steps)] for r in group]
+        width = min(len(v) for v in values)
+        curves[group_key] = (steps[:width], np.mean([v[:width] for v in values], axis=0), len(group))
+    return curves
+
+
 def plot(results: list[dict], path: Path) -> None:
-    """Greedy success vs env steps, mean over seeds, one line per (variant, L)."""
+    """Mean over seeds vs env steps, one line per (variant, L): greedy success of the
+    periodic evaluations (left) and the fraction of training episodes that end in the
+    task, e.g. reach the T-maze junction (right)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    groups: dict[tuple[int, str], list[dict]] = defaultdict(list)
-    for result in results:
-        if result["history"]:
-            groups[(result["config"]["env_kwargs"].get("length"), result["variant"])].append(result)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for (length, variant), group in sorted(groups.items()):
-        steps = [t for t, _, _ in group[0]["history"]]
-        curves = [[s or 0.0 for _, s, _ in r["history"]][: len(steps)] for r in group]
-        width = min(len(c) for c in curves)
-        mean = np.mean([c[:width] for c in curves], axis=0)
-        ax.plot(steps[:width], mean, label=f"{variant} L={length} ({len(group)} seeds)",
-                linestyle="-" if variant == "warm" else "--")
-    ax.set_xlabel("env steps")
-    ax.set_ylabel("greedy success rate")
-    ax.set_ylim(-0.02, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    panels = [
+        ("history", 1, "greedy success rate (evaluation)"),
+        ("training_curve", 1, "training episodes ending in the task"),
+    ]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for ax, (key, column, label) in zip(axes, panels, strict=True):
+        curves = _mean_curves(results, key, column)
+        for (length, variant), (steps, mean, seeds) in curves.items():
+            ax.plot(steps, mean, label=f"{variant} L={length} ({seeds} seeds)",
+                    linestyle="--" if variant.startswith("cold") else "-")
+        ax.set_xlabel("env steps")
+        ax.set_ylabel(label)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        if curves:
+            ax.legend(fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "not recorded", ha="center", va="center", transform=ax.transAxes)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

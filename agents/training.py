@@ -52,9 +52,10 @@ class RunConfig:
             (:class:`agents.wrappers.PreviousActionReward`).
         horizon_terminal: report episodes cut by the time limit as terminated, so
             that PPO does not bootstrap their value
-            (:class:`agents.wrappers.TruncationAsTermination`); None: yes for this
-            project's ``warm_rl/`` tasks, whose horizon is part of the task, no for
-            other envs.
+            (:class:`agents.wrappers.TruncationAsTermination`): right when the
+            horizon is part of the task, as on the T-maze. Off by default (SB3's
+            bootstrap): on the T-maze L=50 it did not measurably change how often
+            exploration collapses (``results/rl_tmaze_exploration.md``).
         timesteps: training env steps.
         n_envs: parallel envs.
         seed: random seed.
@@ -79,7 +80,7 @@ class RunConfig:
     warmup_kwargs: dict[str, Any] = field(default_factory=dict)
     vaa_steps: int = 1000
     prev_action_reward: bool = False
-    horizon_terminal: bool | None = None
+    horizon_terminal: bool = False
     timesteps: int = 100_000
     n_envs: int = 8
     seed: int = 0
@@ -103,13 +104,6 @@ DEFAULT_PPO_KWARGS: dict[str, Any] = {
 """PPO settings of the default run, overridden by ``RunConfig.ppo_kwargs``."""
 
 
-def horizon_is_terminal(config: RunConfig) -> bool:
-    """Whether the run reports time-limit ends as terminal (see ``RunConfig.horizon_terminal``)."""
-    if config.horizon_terminal is not None:
-        return config.horizon_terminal
-    return config.env.startswith(("warm_rl/", "envs:warm_rl/"))
-
-
 def _make_env(config: RunConfig, seed: int, n_envs: int):
     kwargs = dict(config.env_kwargs)
     env_id = config.env
@@ -118,7 +112,7 @@ def _make_env(config: RunConfig, seed: int, n_envs: int):
     wrappers = []
     if config.prev_action_reward:
         wrappers.append(PreviousActionReward)
-    if horizon_is_terminal(config):
+    if config.horizon_terminal:
         wrappers.append(TruncationAsTermination)
 
     def wrap(env):

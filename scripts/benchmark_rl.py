@@ -32,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hidden-size", type=int, default=64)
     parser.add_argument("--n-envs", type=int, default=8)
     parser.add_argument("--ppo-kwargs", type=json.loads, default="{}")
-    parser.add_argument("--horizon-terminal", action=argparse.BooleanOptionalAction, default=None,
-                        help="report time-limit ends as terminal (default: yes for warm_rl/ tasks)")
+    parser.add_argument("--horizon-terminal", action=argparse.BooleanOptionalAction, default=False,
+                        help="report time-limit ends as terminal (agents.TruncationAsTermination)")
     parser.add_argument("--eval-every", type=int, default=10_000)
     parser.add_argument("--eval-episodes", type=int, default=100)
     parser.add_argument("--workers", type=int, default=1, help="parallel runs (one process each)")

@@ -33,8 +33,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--vaa-steps", type=int, default=1000, help="steps of the logged VAA")
     parser.add_argument("--prev-action-reward", action="store_true",
                         help="append the previous action and reward to observations")
-    parser.add_argument("--horizon-terminal", action=argparse.BooleanOptionalAction, default=None,
-                        help="report time-limit ends as terminal (default: yes for warm_rl/ tasks)")
+    parser.add_argument("--horizon-terminal", action=argparse.BooleanOptionalAction, default=False,
+                        help="report time-limit ends as terminal (agents.TruncationAsTermination)")
     parser.add_argument("--timesteps", type=int, default=100_000)
     parser.add_argument("--n-envs", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)

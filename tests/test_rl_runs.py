@@ -98,7 +98,8 @@ def test_plan_runs_rejects_unknown_variant():
 
 
 def test_training_curve_counts_the_horizon_as_a_cut_not_a_success(tmp_path):
-    config = RunConfig(**{**TINY_RUN, "eval_every": 0, "env_kwargs": {"length": 30}}, timesteps=256)
+    config = RunConfig(**{**TINY_RUN, "eval_every": 0, "env_kwargs": {"length": 30}}, timesteps=256,
+                       horizon_terminal=True)
     result = train_agent(config, save=tmp_path / "run.zip")
     # A near-random policy never crosses a 30-cell corridor: every training episode is cut.
     assert result.training_curve and all(ended == 0.0 for _, ended, _ in result.training_curve)
@@ -136,16 +137,27 @@ def test_truncation_as_termination_keeps_real_ends_and_marks_the_horizon():
     assert terminated and not truncated and "horizon_reached" not in info
 
 
-def test_horizon_terminal_default_is_on_for_warm_rl_tasks_only():
+def test_horizon_terminal_wraps_the_env_only_when_asked():
     from agents import TruncationAsTermination
-    from agents.training import _make_env, horizon_is_terminal
+    from agents.training import _make_env
 
-    assert horizon_is_terminal(RunConfig())
-    assert horizon_is_terminal(RunConfig(env="envs:warm_rl/CopyFirst-v0"))
-    assert not horizon_is_terminal(RunConfig(env="CartPole-v1"))
-    assert not horizon_is_terminal(RunConfig(horizon_terminal=False))
-    assert horizon_is_terminal(RunConfig(env="CartPole-v1", horizon_terminal=True))
-    wrapped = _make_env(RunConfig(env_kwargs={"length": 2}), seed=0, n_envs=1)
-    assert wrapped.env_is_wrapped(TruncationAsTermination) == [True]
-    plain = _make_env(RunConfig(env_kwargs={"length": 2}, horizon_terminal=False), seed=0, n_envs=1)
+    plain = _make_env(RunConfig(env_kwargs={"length": 2}), seed=0, n_envs=1)
     assert plain.env_is_wrapped(TruncationAsTermination) == [False]
+    wrapped = _make_env(RunConfig(env_kwargs={"length": 2}, horizon_terminal=True), seed=0, n_envs=1)
+    assert wrapped.env_is_wrapped(TruncationAsTermination) == [True]
+
+
+def test_plot_draws_evaluation_and_training_curves(tmp_path):
+    config = asdict(RunConfig(env_kwargs={"length": 10}))
+    runs = [
+        {"variant": variant, "config": {**config, "seed": seed}, "history": [[10, 0.5, 1.0], [20, 1.0, 4.0]],
+         "training_curve": [[10, 0.2, 0.1], [20, 0.9, 0.5]]}
+        for variant in ("warm", "cold") for seed in (0, 1)
+    ]
+    curves = benchmark._mean_curves(runs, "training_curve", 1)
+    assert list(curves) == [(10, "cold"), (10, "warm")]
+    steps, mean, seeds = curves[(10, "warm")]
+    assert steps == [10, 20] and mean.tolist() == pytest.approx([0.2, 0.9]) and seeds == 2
+    benchmark.plot(runs, tmp_path / "both.png")
+    benchmark.plot([{**run, "history": []} for run in runs], tmp_path / "no_eval.png")
+    assert (tmp_path / "both.png").stat().st_size > 0 and (tmp_path / "no_eval.png").stat().st_size > 0
