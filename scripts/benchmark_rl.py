@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="parallel runs (one process each)")
     parser.add_argument("--ray-address", default=None, help="run on a Ray cluster (pip install warm-rl[ray])")
     parser.add_argument("--out", default="results/rl_benchmark", help="output path prefix")
+    parser.add_argument("--work-dir", default=None,
+                        help="checkpoints of the runs (default <out>_runs/); point a longer sweep at a shorter "
+                             "one's to continue its runs")
     args = parser.parse_args(argv)
 
     base = RunConfig(
@@ -55,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     per_length = {int(k): int(v) for k, v in args.timesteps_per_length.items()}
     runs = plan_runs(base, args.variants, args.lengths, args.seeds, per_length)
     out = Path(args.out)
-    results = run_sweep(runs, out.with_suffix(".jsonl"), args.workers, args.ray_address)
+    work_dir = Path(args.work_dir) if args.work_dir else None
+    results = run_sweep(runs, out.with_suffix(".jsonl"), args.workers, args.ray_address, work_dir)
     table = summarise(results)
     command = "python scripts/benchmark_rl.py " + " ".join(argv if argv is not None else sys.argv[1:])
     out.with_suffix(".md").write_text(f"# RL benchmark\n\nCommand: `{command}`\n\n{table}\n")
