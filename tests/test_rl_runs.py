@@ -161,3 +161,24 @@ def test_plot_draws_evaluation_and_training_curves(tmp_path):
     benchmark.plot(runs, tmp_path / "both.png")
     benchmark.plot([{**run, "history": []} for run in runs], tmp_path / "no_eval.png")
     assert (tmp_path / "both.png").stat().st_size > 0 and (tmp_path / "no_eval.png").stat().st_size > 0
+
+
+def test_benchmark_script_writes_table_plot_and_keeps_runs_in_the_work_dir(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "benchmark_rl.py"
+    spec = importlib.util.spec_from_file_location("benchmark_rl_script", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    out, work = tmp_path / "sweep", tmp_path / "work"
+    argv = ["--lengths", "3", "--seeds", "0", "--variants", "cold", "--timesteps", "64", "--n-envs", "2",
+            "--hidden-size", "8", "--ppo-kwargs", '{"n_steps": 16, "batch_size": 32, "n_epochs": 1}',
+            "--eval-every", "0", "--eval-episodes", "2", "--out", str(out), "--work-dir", str(work)]
+    assert script.main(argv) == 0
+    table = (tmp_path / "sweep.md").read_text()
+    assert "| 3 | cold | " in table and "--work-dir" in table
+    assert (tmp_path / "sweep.png").stat().st_size > 0
+    assert len(benchmark.load_results(tmp_path / "sweep.jsonl")) == 1
+    assert [p.name.split("_")[:3] for p in work.glob("*.zip")] == [["cold", "L3", "seed0"]]
+    assert "cold L=3 seed=0" in capsys.readouterr().out
