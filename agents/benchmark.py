@@ -155,17 +155,23 @@ def run_sweep(
     return load_results(out)
 
 
-def summarise(results: list[dict]) -> str:
-    """Markdown table: per length and variant, solved runs, success, VAA."""
+def _by_length_and_variant(results: Iterable[dict]) -> dict[tuple[int, str], list[dict]]:
+    """Results grouped by (corridor length, variant), in sorted order."""
     groups: dict[tuple[int, str], list[dict]] = defaultdict(list)
     for result in results:
         groups[(result["config"]["env_kwargs"].get("length"), result["variant"])].append(result)
+    return dict(sorted(groups.items()))
+
+
+def summarise(results: list[dict]) -> str:
+    """Markdown table: per length and variant, solved runs, success, VAA."""
+    groups = _by_length_and_variant(results)
     lines = [
         "| L | variant | solved (success >= 0.95) | mean greedy success | steps | VAA before -> after warm-up "
         "| training episodes ending in the task / succeeding (last window) |",
         "|---|---|---|---|---|---|---|",
     ]
-    for (length, variant), group in sorted(groups.items()):
+    for (length, variant), group in groups.items():
         rates = [r["success_rate"] or 0.0 for r in group]
         solved = sum(rate >= SOLVED for rate in rates)
         vaa = [(r["vaa_before"], r["vaa_after"]) for r in group if r["vaa_after"] is not None]
@@ -193,12 +199,8 @@ def _training_text(group: list[dict]) -> str:
 
 def _mean_curves(results: list[dict], key: str, column: int) -> dict[tuple[int, str], tuple[list, np.ndarray, int]]:
     """Per (L, variant): steps, the mean over seeds of ``result[key][:, column]``, seeds."""
-    groups: dict[tuple[int, str], list[dict]] = defaultdict(list)
-    for result in results:
-        if result.get(key):
-            groups[(result["config"]["env_kwargs"].get("length"), result["variant"])].append(result)
     curves = {}
-    for group_key, group in sorted(groups.items()):
+    for group_key, group in _by_length_and_variant(r for r in results if r.get(key)).items():
         steps = [point[0] for point in group[0][key]]
         values = [[point[column] or 0.0 for point in r[key]][: len(steps)] for r in group]
         width = min(len(v) for v in values)

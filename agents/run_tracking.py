@@ -45,7 +45,7 @@ class PeriodicEvaluation(BaseCallback):
     def __init__(self, eval_env, every: int, episodes: int, record: RunRecord | None = None) -> None:
         super().__init__()
         self.eval_env, self.every, self.episodes, self.record = eval_env, every, episodes, record
-        self.history: list[tuple[int, float | None, float]] = list(record.history) if record else []
+        self.history: list[tuple[int, float | None, float]] = record.history if record is not None else []
         self._next = (self.history[-1][0] if self.history else 0) + every
 
     def _on_step(self) -> bool:
@@ -57,7 +57,6 @@ class PeriodicEvaluation(BaseCallback):
             if result.success_rate is not None:
                 self.logger.record("eval/success_rate", result.success_rate)
             if self.record is not None:
-                self.record.history = self.history
                 self.record.write()
         return True
 
@@ -77,19 +76,20 @@ class TrainingEpisodeStats(BaseCallback):
     def __init__(self, every: int, record: RunRecord | None = None) -> None:
         super().__init__()
         self.every, self.record = every, record
-        self.curve: list[tuple[int, float, float | None]] = list(record.training_curve) if record else []
+        self.curve: list[tuple[int, float, float | None]] = record.training_curve if record is not None else []
         self._next = (self.curve[-1][0] if self.curve else 0) + every
         self._episodes = self._terminated = self._successes = self._reported = 0
 
     def _on_step(self) -> bool:
-        for done, info in zip(self.locals["dones"], self.locals["infos"], strict=True):
-            if done:
-                self._episodes += 1
-                cut = info.get("TimeLimit.truncated", False) or info.get("horizon_reached", False)
-                self._terminated += not cut
-                if "is_success" in info:
-                    self._reported += 1
-                    self._successes += bool(info["is_success"])
+        infos = self.locals["infos"]
+        for index in np.flatnonzero(self.locals["dones"]):
+            info = infos[index]
+            self._episodes += 1
+            cut = info.get("TimeLimit.truncated", False) or info.get("horizon_reached", False)
+            self._terminated += not cut
+            if "is_success" in info:
+                self._reported += 1
+                self._successes += bool(info["is_success"])
         if self.num_timesteps >= self._next:
             self._next += self.every
             if self._episodes:
@@ -98,7 +98,6 @@ class TrainingEpisodeStats(BaseCallback):
                 self.curve.append((self.num_timesteps, fraction, success))
                 self.logger.record("rollout/terminated_fraction", fraction)
                 if self.record is not None:
-                    self.record.training_curve = self.curve
                     self.record.write()
             self._episodes = self._terminated = self._successes = self._reported = 0
         return True
@@ -150,16 +149,18 @@ class RunRecord:
     warmup: dict[str, float | None] = field(default_factory=dict)
 
     @classmethod
-    def load_or_new(cls, path: Path, resume: bool) -> RunRecord:
-        if resume and path.exists():
-            data = json.loads(path.read_text())
-            return cls(
-                path,
-                [tuple(item) for item in data["history"]],
-                [tuple(item) for item in data.get("training_curve", [])],
-                data["warmup"],
-            )
-        return cls(path)
+    def load_or_new(cls, path: Path, resume_at: int | None) -> RunRecord:
+        """The record at ``path`` as it was at step ``resume_at`` (points after it are
+        replayed by the resumed run), or a new one when ``resume_at`` is None or
+        nothing was recorded."""
+        if resume_at is None or not path.exists():
+            return cls(path)
+        data = json.loads(path.read_text())
+
+        def upto(points: list) -> list[tuple]:
+            return [tuple(point) for point in points if point[0] <= resume_at]
+
+        return cls(path, upto(data["history"]), upto(data.get("training_curve", [])), data["warmup"])
 
     def write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

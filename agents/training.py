@@ -197,10 +197,8 @@ def train_agent(
         )
     record = None
     if save_path is not None:
-        record = RunRecord.load_or_new(save_path.with_name(save_path.stem + "_run.json"), checkpoint is not None)
-        # Evaluations after the checkpoint we resume from are replayed, not kept twice.
-        record.history = [item for item in record.history if item[0] <= model.num_timesteps]
-        record.training_curve = [item for item in record.training_curve if item[0] <= model.num_timesteps]
+        resume_at = model.num_timesteps if checkpoint is not None else None
+        record = RunRecord.load_or_new(save_path.with_name(save_path.stem + "_run.json"), resume_at)
     callbacks: list[BaseCallback] = [NanGuard()]
     if checkpoint_dir is not None:
         every = max(1, config.checkpoint_every // config.n_envs)
