@@ -36,9 +36,19 @@ BOOKKEEPING_FIELDS = ("checkpoint_every", "keep_checkpoints", "stats_every")
 """RunConfig fields that do not change a run's outcome (left out of its key)."""
 
 
+OMITTED_WHEN_DEFAULT = {"policy_kwargs": {}}
+"""RunConfig fields added after runs were recorded, left out of the key at their
+default so that the earlier runs keep their keys (and checkpoints)."""
+
+
 def run_key(config: dict) -> str:
     """A stable identifier of a run's settings."""
-    return json.dumps({k: v for k, v in config.items() if k not in BOOKKEEPING_FIELDS}, sort_keys=True)
+    kept = {
+        k: v
+        for k, v in config.items()
+        if k not in BOOKKEEPING_FIELDS and not (k in OMITTED_WHEN_DEFAULT and v == OMITTED_WHEN_DEFAULT[k])
+    }
+    return json.dumps(kept, sort_keys=True)
 
 
 def run_name(variant: str, config: dict) -> str:

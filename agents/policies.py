@@ -16,7 +16,7 @@ import torch as th
 from gymnasium import spaces
 from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy
 from stable_baselines3.common.preprocessing import preprocess_obs
-from stable_baselines3.common.torch_layers import CombinedExtractor, NatureCNN
+from stable_baselines3.common.torch_layers import CombinedExtractor, MlpExtractor, NatureCNN
 from stable_baselines3.common.type_aliases import Schedule
 from stable_baselines3.common.utils import obs_as_tensor
 
@@ -47,6 +47,10 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
             disable warm-up.
         warmup_critic: warm the critic's backbone up too (when it has one).
         cell_kwargs: extra cell arguments (``{"t_max": ...}`` for ``"chrono"``).
+        feature_skip: the actor and critic heads see the current features
+            beside the recurrent output (``[output, features]``): what the
+            observation alone tells does not have to pass through the
+            (slow, multistable) recurrent dynamics.
         **kwargs: the parent's other arguments.
 
     Attributes:
@@ -66,6 +70,7 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
         warmup: WarmupConfig | dict | str | None = "default",
         warmup_critic: bool = True,
         cell_kwargs: dict[str, Any] | None = None,
+        feature_skip: bool = False,
         **kwargs: Any,
     ) -> None:
         for name in ("lstm_hidden_size", "n_lstm_layers", "lstm_kwargs"):
@@ -82,6 +87,7 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
             warmup = DEFAULT_WARMUP
         self.warmup_config = None if warmup is None else WarmupConfig.from_value(warmup)
         self.warmup_critic = bool(warmup_critic)
+        self.feature_skip = bool(feature_skip)
         super().__init__(
             observation_space,
             action_space,
@@ -93,6 +99,8 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
         self.lstm_actor = self._make_backbone(hidden_size, n_layers)
         if self.lstm_critic is not None:
             self.lstm_critic = self._make_backbone(hidden_size, n_layers)
+        if self.critic is not None and self.feature_skip:
+            self.critic = _LinearWithSkip(self.critic)
         self.register_buffer("warmed_up", th.zeros((), dtype=th.bool))
         self.to(self.device)
         # The parent built its optimizer over the LSTMs just replaced.
@@ -102,6 +110,12 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
         # get_flattened_obs_dim gives a numpy int for MultiDiscrete spaces, which nn.LSTM rejects.
         self.features_dim = int(self.features_dim)
         super()._build(lr_schedule)
+
+    def _build_mlp_extractor(self) -> None:
+        width = self.lstm_output_dim + (self.features_dim if self.feature_skip else 0)
+        self.mlp_extractor = MlpExtractor(
+            width, net_arch=self.net_arch, activation_fn=self.activation_fn, device=self.device
+        )
 
     def _make_backbone(self, hidden_size: int, n_layers: int) -> RecurrentNet:
         return RecurrentNet(
@@ -120,11 +134,12 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
             warmup=None if self.warmup_config is None else self.warmup_config.to_dict(),
             warmup_critic=self.warmup_critic,
             cell_kwargs=self.cell_kwargs,
+            feature_skip=self.feature_skip,
         )
         return data
 
-    @staticmethod
     def _process_sequence(
+        self,
         features: th.Tensor,
         lstm_states: tuple[th.Tensor, th.Tensor],
         episode_starts: th.Tensor,
@@ -135,13 +150,17 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
         Shape:
             features ``(n_seq * T, features_dim)`` ordered sequence by sequence;
             lstm_states ``(n_layers, n_seq, hidden)`` each; episode_starts
-            ``(n_seq * T,)``; returns ``(n_seq * T, hidden)`` and the new states.
+            ``(n_seq * T,)``; returns ``(n_seq * T, hidden)`` (``hidden +
+            features_dim`` with ``feature_skip``) and the new states.
         """
         n_seq = lstm_states[0].shape[1]
         sequence = features.reshape(n_seq, -1, lstm.input_size).transpose(0, 1)
         starts = episode_starts.reshape(n_seq, -1).transpose(0, 1) > 0.5
         output, states = lstm(sequence, lstm_states, reset_mask=starts)
-        return output.transpose(0, 1).reshape(-1, output.shape[-1]), states
+        output = output.transpose(0, 1).reshape(-1, output.shape[-1])
+        if self.feature_skip:
+            output = th.cat([output, features], dim=-1)
+        return output, states
 
     # ---------------------------------------------------------------- warm-up
     def backbones(self) -> dict[str, RecurrentNet]:
@@ -210,6 +229,21 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
             reports[name] = warm_up(net, features[name], config, step_callback)
         self.warmed_up.fill_(True)
         return reports
+
+
+class _LinearWithSkip(th.nn.Module):
+    """The critic of a policy without critic backbone, with ``feature_skip``: ``[linear(x), x]``.
+
+    Shape:
+        ``(B, features_dim)`` -> ``(B, hidden + features_dim)``.
+    """
+
+    def __init__(self, linear: th.nn.Linear) -> None:
+        super().__init__()
+        self.linear = linear
+
+    def forward(self, features: th.Tensor) -> th.Tensor:
+        return th.cat([self.linear(features), features], dim=-1)
 
 
 class CnnWarmPolicy(WarmRecurrentPolicy):

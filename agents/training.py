@@ -47,6 +47,8 @@ class RunConfig:
         warmup: warm the backbones up before training.
         warmup_env_steps: env steps collected for warm-up.
         warmup_kwargs: WarmupConfig fields overriding the default warm-up.
+        policy_kwargs: further :class:`agents.WarmRecurrentPolicy` arguments
+            (``feature_skip``, ``net_arch``, ...), overriding the ones above.
         vaa_steps: perturbation steps of the logged VAA measurements.
         prev_action_reward: feed the previous action and reward to the agent
             (:class:`agents.wrappers.PreviousActionReward`).
@@ -78,6 +80,7 @@ class RunConfig:
     warmup: bool = True
     warmup_env_steps: int = 2048
     warmup_kwargs: dict[str, Any] = field(default_factory=dict)
+    policy_kwargs: dict[str, Any] = field(default_factory=dict)
     vaa_steps: int = 1000
     prev_action_reward: bool = False
     horizon_terminal: bool = False
@@ -182,6 +185,7 @@ def train_agent(
             "n_layers": config.n_layers,
             "double": config.double,
             "warmup": {**DEFAULT_WARMUP, **config.warmup_kwargs} if config.warmup else None,
+            **config.policy_kwargs,
         }
         model = WarmRecurrentPPO(
             "MlpWarmPolicy",

@@ -40,6 +40,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--ppo-kwargs", default="{}", type=json.loads, help="JSON dict for RecurrentPPO")
+    parser.add_argument("--policy-kwargs", default="{}", type=json.loads,
+                        help='JSON dict for WarmRecurrentPolicy, e.g. \'{"feature_skip": true}\'')
     parser.add_argument("--eval-episodes", type=int, default=100)
     parser.add_argument("--checkpoint-every", type=int, default=20_000)
     parser.add_argument("--tensorboard-log", default=None)
@@ -76,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         device=args.device,
         ppo_kwargs=args.ppo_kwargs,
+        policy_kwargs=args.policy_kwargs,
         eval_episodes=args.eval_episodes,
         checkpoint_every=args.checkpoint_every,
     )

@@ -34,8 +34,10 @@ def tmaze_env(n_envs=2, length=4, seed=0):
     )
 
 
-def make_model(cell="gru", double=True, warmup=TINY_WARMUP, env=None, warmup_env_steps=64, **kwargs):
-    policy_kwargs = {"cell": cell, "hidden_size": 8, "double": double, "warmup": warmup}
+def make_model(
+    cell="gru", double=True, warmup=TINY_WARMUP, env=None, warmup_env_steps=64, policy_kwargs_extra=None, **kwargs
+):
+    policy_kwargs = {"cell": cell, "hidden_size": 8, "double": double, "warmup": warmup, **(policy_kwargs_extra or {})}
     if cell == "chrono":
         policy_kwargs["cell_kwargs"] = {"t_max": 10}
     return WarmRecurrentPPO(
@@ -71,7 +73,7 @@ def test_process_sequence_equals_per_step_reference():
     features = torch.randn(n_seq * steps, 3)
     starts = (torch.rand(n_seq * steps) < 0.3).float()
     state = (torch.randn(2, n_seq, 6), torch.randn(2, n_seq, 6))
-    out, (h, _) = WarmRecurrentPolicy._process_sequence(features, state, starts, net)
+    out, (h, _) = make_model().policy._process_sequence(features, state, starts, net)
     seq = features.reshape(n_seq, steps, 3).transpose(0, 1)
     resets = starts.reshape(n_seq, steps).transpose(0, 1)
     ref, ref_state = [], state
@@ -82,6 +84,34 @@ def test_process_sequence_equals_per_step_reference():
     ref_out = torch.cat(ref).transpose(0, 1).reshape(-1, 6)
     torch.testing.assert_close(out, ref_out)
     torch.testing.assert_close(h, ref_state[0])
+
+
+@pytest.mark.parametrize("critic", ["own", "none", "shared"])
+def test_feature_skip_gives_the_heads_the_features_too(tmp_path, critic):
+    critic_kwargs = {
+        "own": {},
+        "none": {"enable_critic_lstm": False},
+        "shared": {"enable_critic_lstm": False, "shared_lstm": True},
+    }[critic]
+    model = make_model(policy_kwargs_extra={"feature_skip": True, **critic_kwargs})
+    policy = model.policy
+    features_dim, hidden = policy.features_dim, policy.lstm_output_dim
+    assert policy.mlp_extractor.policy_net[0].in_features == hidden + features_dim
+    assert policy.mlp_extractor.value_net[0].in_features == hidden + features_dim
+    features = torch.randn(2 * 3, features_dim)
+    state = policy.lstm_actor.zero_state(2)
+    out, _ = policy._process_sequence(features, state, torch.zeros(6), policy.lstm_actor)
+    assert out.shape == (6, hidden + features_dim)
+    torch.testing.assert_close(out[:, hidden:], features)
+    model.learn(64)
+    model.save(tmp_path / "skip.zip")
+    loaded = WarmRecurrentPPO.load(tmp_path / "skip.zip")
+    assert loaded.policy.feature_skip
+    obs = tmaze_env(seed=5).reset()
+    starts = np.ones(2, dtype=bool)
+    np.testing.assert_array_equal(
+        model.predict(obs, None, starts, deterministic=True)[0], loaded.predict(obs, None, starts, deterministic=True)[0]
+    )
 
 
 def test_warm_up_happens_once_and_never_after_load(tmp_path, monkeypatch):

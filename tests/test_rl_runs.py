@@ -68,6 +68,11 @@ def test_run_key_ignores_bookkeeping_and_names_are_unique():
     assert benchmark.run_name("warm", config) != benchmark.run_name("warm", {**config, "seed": 4})
     assert benchmark.run_name("warm", config) == benchmark.run_name("warm", {**config, "timesteps": 7})
     assert benchmark.run_key(config) != benchmark.run_key({**config, "timesteps": 7})
+    # runs recorded before policy_kwargs existed keep their names; set, it is part of the key
+    older = {k: v for k, v in config.items() if k != "policy_kwargs"}
+    assert benchmark.run_name("warm", older) == benchmark.run_name("warm", config)
+    skip = {**config, "policy_kwargs": {"feature_skip": True}}
+    assert benchmark.run_name("warm", skip) != benchmark.run_name("warm", config)
 
 
 def test_sweep_skips_finished_runs_and_gives_each_run_a_work_dir(tmp_path, monkeypatch):
