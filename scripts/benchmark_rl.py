@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-envs", type=int, default=8)
     parser.add_argument("--ppo-kwargs", type=json.loads, default="{}")
     parser.add_argument("--policy-kwargs", type=json.loads, default="{}", help="JSON dict for WarmRecurrentPolicy")
+    parser.add_argument("--warmup-kwargs", type=json.loads, default="{}",
+                        help='JSON dict of WarmupConfig fields for the warm variants, e.g. \'{"eps": 0.01}\'')
     parser.add_argument("--horizon-terminal", action=argparse.BooleanOptionalAction, default=False,
                         help="report time-limit ends as terminal (agents.TruncationAsTermination)")
     parser.add_argument("--eval-every", type=int, default=10_000)
@@ -52,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         n_envs=args.n_envs,
         ppo_kwargs=args.ppo_kwargs,
         policy_kwargs=args.policy_kwargs,
+        warmup_kwargs=args.warmup_kwargs,
         eval_every=args.eval_every,
         eval_episodes=args.eval_episodes,
         timesteps=args.timesteps,
