@@ -144,6 +144,39 @@ class RunResult:
         return json.dumps(asdict(self), indent=2)
 
 
+def build_model(config: RunConfig, env=None, tensorboard_log: str | None = None, verbose: int = 0) -> WarmRecurrentPPO:
+    """A fresh (not yet warmed-up) agent for ``config``.
+
+    Args:
+        config: the run.
+        env: the training VecEnv (built from ``config`` if None).
+        tensorboard_log: TensorBoard folder.
+        verbose: SB3 verbosity.
+    """
+    if env is None:
+        env = _make_env(config, config.seed, config.n_envs)
+    policy_kwargs = {
+        "cell": config.cell,
+        "hidden_size": config.hidden_size,
+        "n_layers": config.n_layers,
+        "double": config.double,
+        "warmup": {**DEFAULT_WARMUP, **config.warmup_kwargs} if config.warmup else None,
+        **config.policy_kwargs,
+    }
+    return WarmRecurrentPPO(
+        "MlpWarmPolicy",
+        env,
+        warmup_env_steps=config.warmup_env_steps,
+        vaa_steps=config.vaa_steps,
+        policy_kwargs=policy_kwargs,
+        seed=config.seed,
+        device=config.device,
+        tensorboard_log=tensorboard_log,
+        verbose=verbose,
+        **{**DEFAULT_PPO_KWARGS, **config.ppo_kwargs},
+    )
+
+
 def train_agent(
     config: RunConfig,
     save: str | Path | None = None,
@@ -173,32 +206,12 @@ def train_agent(
     save_path = Path(save) if save is not None else None
     checkpoint_dir = save_path.with_name(save_path.stem + "_checkpoints") if save_path else None
     checkpoint = latest_checkpoint(checkpoint_dir, config.timesteps) if (resume and checkpoint_dir) else None
-    ppo_kwargs = {**DEFAULT_PPO_KWARGS, **config.ppo_kwargs}
     if checkpoint is not None:
         model = WarmRecurrentPPO.load(checkpoint, env=env, device=config.device, tensorboard_log=tensorboard_log)
         if verbose:
             print(f"resuming from {checkpoint} at {model.num_timesteps} steps")
     else:
-        policy_kwargs = {
-            "cell": config.cell,
-            "hidden_size": config.hidden_size,
-            "n_layers": config.n_layers,
-            "double": config.double,
-            "warmup": {**DEFAULT_WARMUP, **config.warmup_kwargs} if config.warmup else None,
-            **config.policy_kwargs,
-        }
-        model = WarmRecurrentPPO(
-            "MlpWarmPolicy",
-            env,
-            warmup_env_steps=config.warmup_env_steps,
-            vaa_steps=config.vaa_steps,
-            policy_kwargs=policy_kwargs,
-            seed=config.seed,
-            device=config.device,
-            tensorboard_log=tensorboard_log,
-            verbose=verbose,
-            **ppo_kwargs,
-        )
+        model = build_model(config, env, tensorboard_log=tensorboard_log, verbose=verbose)
     record = None
     if save_path is not None:
         resume_at = model.num_timesteps if checkpoint is not None else None

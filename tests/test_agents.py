@@ -263,3 +263,30 @@ def test_previous_action_reward_wrapper():
     assert env.observation_space.contains(obs)
     with pytest.raises(TypeError, match="1-D Box observation space"):
         PreviousActionReward(SimpleMultiObsEnv())
+
+
+def test_tmaze_probe_script_on_fresh_and_saved_agents(tmp_path):
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "tmaze_probe.py"
+    fresh = subprocess.run(
+        [sys.executable, str(script), "--length", "30", "--seeds", "0", "--no-warmup"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert fresh.returncode == 0, fresh.stderr
+    header, _, row = fresh.stdout.strip().splitlines()
+    assert "dist t=0" in header and "dist t=30" in header
+    distances = [float(cell) for cell in row.split("|")[3:8]]
+    # a cold (monostable) network forgets the cue on the way to the junction
+    assert distances[0] > 0.1 and distances[-1] < 1e-3 * distances[0]
+    model = make_model()
+    model.learn(32)
+    model.save(tmp_path / "agent.zip")
+    saved = subprocess.run(
+        [sys.executable, str(script), "--length", "5", "--model", str(tmp_path / "agent.zip")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert saved.returncode == 0, saved.stderr
+    p_up = saved.stdout.strip().splitlines()[-1].split("|")[-2]
+    assert all(0.0 <= float(p) <= 1.0 for p in p_up.split("/"))
