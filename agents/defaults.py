@@ -1,7 +1,19 @@
 """Default settings of the warmed-up agents, found by ``scripts/benchmark_rl.py`` sweeps."""
 
-DEFAULT_WARMUP: dict = {"steps": 100, "lr": 1e-2, "batch_size": 32, "increment": 10, "max_steps": 200}
-"""Warm-up settings used by ``WarmRecurrentPolicy(warmup="default")`` (the paper's)."""
+DEFAULT_WARMUP: dict = {"steps": 100, "lr": 1e-2, "batch_size": 32, "increment": 10, "max_steps": 200, "eps": 1e-2}
+"""Warm-up settings used by ``WarmRecurrentPolicy(warmup="default")``.
+
+The paper's, except the distance scale ``eps`` of VAA*: 1e-2 instead of 1e-4.
+With 1e-4 two final states count as different attractors once they are 1e-4
+apart, and warm-up leaves the T-maze cue only about 0.03 apart in the actor
+state at the junction of an L=50 corridor; with 1e-2 it pushes attractors
+further apart (about 0.16, ``scripts/tmaze_probe.py``), and the policy head,
+whose weights must grow like (logit gap) / distance, learns to read the cue
+sooner (``results/rl_tmaze_memory.md``).
+"""
+
+DEFAULT_FEATURE_SKIP: bool = True
+"""``WarmRecurrentPPO``'s default ``feature_skip``: the heads see the features too."""
 
 DEFAULT_WARMUP_ENV_STEPS: int = 2048
 """Environment steps collected with the initial policy to feed warm-up."""

@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 from sb3_contrib import RecurrentPPO
 from stable_baselines3.common.policies import BasePolicy
 
-from agents.defaults import DEFAULT_VAA_STEPS, DEFAULT_WARMUP_ENV_STEPS
+from agents.defaults import DEFAULT_FEATURE_SKIP, DEFAULT_VAA_STEPS, DEFAULT_WARMUP_ENV_STEPS
 from agents.hook import rollout_vaa, warm_up_model
-from agents.policies import CnnWarmPolicy, MlpWarmPolicy, MultiInputWarmPolicy
+from agents.policies import CnnWarmPolicy, MlpWarmPolicy, MultiInputWarmPolicy, WarmRecurrentPolicy
 
 
 class WarmRecurrentPPO(RecurrentPPO):
@@ -20,6 +20,12 @@ class WarmRecurrentPPO(RecurrentPPO):
     backbones up on those observation sequences (per the policy's ``warmup``
     config). It never does so again: not on a second ``learn`` call, not after
     ``load`` (the policy's ``warmed_up`` flag is saved with its weights).
+
+    Unless ``policy_kwargs`` says otherwise, its policy has ``feature_skip=True``
+    (the heads see the features beside the recurrent output; the policy class
+    itself defaults to the stock layout): on the T-maze the heads then learn to
+    walk the corridor from what they see, and the recurrent state only has to
+    carry the cue (``results/rl_tmaze_memory.md``).
 
     Args:
         policy: ``"MlpWarmPolicy"`` (default), ``"CnnWarmPolicy"``,
@@ -56,6 +62,10 @@ class WarmRecurrentPPO(RecurrentPPO):
         self.vaa_steps = vaa_steps
         self.warmup_result: dict | None = None
         self._rollouts_done = 0
+        policy_class = self.policy_aliases.get(policy, policy) if isinstance(policy, str) else policy
+        if isinstance(policy_class, type) and issubclass(policy_class, WarmRecurrentPolicy):
+            # load() overwrites policy_kwargs with the saved ones: old models keep their layout.
+            kwargs["policy_kwargs"] = {"feature_skip": DEFAULT_FEATURE_SKIP, **(kwargs.get("policy_kwargs") or {})}
         super().__init__(policy, env, **kwargs)
 
     def _setup_learn(self, *args, **kwargs):

@@ -44,6 +44,8 @@ class RunConfig:
         hidden_size: backbone width.
         n_layers: backbone depth.
         double: double-layer backbone.
+        feature_skip: the heads see the features beside the recurrent output
+            (:class:`agents.WarmRecurrentPolicy`).
         warmup: warm the backbones up before training.
         warmup_env_steps: env steps collected for warm-up.
         warmup_kwargs: WarmupConfig fields overriding the default warm-up.
@@ -77,6 +79,7 @@ class RunConfig:
     hidden_size: int = 64
     n_layers: int = 1
     double: bool = True
+    feature_skip: bool = True
     warmup: bool = True
     warmup_env_steps: int = 2048
     warmup_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -160,6 +163,7 @@ def build_model(config: RunConfig, env=None, tensorboard_log: str | None = None,
         "hidden_size": config.hidden_size,
         "n_layers": config.n_layers,
         "double": config.double,
+        "feature_skip": config.feature_skip,
         "warmup": {**DEFAULT_WARMUP, **config.warmup_kwargs} if config.warmup else None,
         **config.policy_kwargs,
     }

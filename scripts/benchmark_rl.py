@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hidden-size", type=int, default=64)
     parser.add_argument("--n-envs", type=int, default=8)
     parser.add_argument("--ppo-kwargs", type=json.loads, default="{}")
+    parser.add_argument("--feature-skip", action=argparse.BooleanOptionalAction, default=True,
+                        help="the heads see the features beside the recurrent output (all variants)")
     parser.add_argument("--policy-kwargs", type=json.loads, default="{}", help="JSON dict for WarmRecurrentPolicy")
     parser.add_argument("--warmup-kwargs", type=json.loads, default="{}",
                         help='JSON dict of WarmupConfig fields for the warm variants, e.g. \'{"eps": 0.01}\'')
@@ -54,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         n_envs=args.n_envs,
         ppo_kwargs=args.ppo_kwargs,
         policy_kwargs=args.policy_kwargs,
+        feature_skip=args.feature_skip,
         warmup_kwargs=args.warmup_kwargs,
         eval_every=args.eval_every,
         eval_episodes=args.eval_episodes,

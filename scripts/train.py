@@ -26,6 +26,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--hidden-size", type=int, default=64)
     parser.add_argument("--n-layers", type=int, default=1)
     parser.add_argument("--double", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--feature-skip", action=argparse.BooleanOptionalAction, default=True,
+                        help="the policy and value heads see the features beside the recurrent output")
     parser.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--warmup-env-steps", type=int, default=2048)
     parser.add_argument("--warmup-kwargs", default="{}", type=json.loads,
@@ -67,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         hidden_size=args.hidden_size,
         n_layers=args.n_layers,
         double=args.double,
+        feature_skip=args.feature_skip,
         warmup=args.warmup,
         warmup_env_steps=args.warmup_env_steps,
         warmup_kwargs=args.warmup_kwargs,

@@ -73,7 +73,8 @@ def test_process_sequence_equals_per_step_reference():
     features = torch.randn(n_seq * steps, 3)
     starts = (torch.rand(n_seq * steps) < 0.3).float()
     state = (torch.randn(2, n_seq, 6), torch.randn(2, n_seq, 6))
-    out, (h, _) = make_model().policy._process_sequence(features, state, starts, net)
+    policy = make_model(policy_kwargs_extra={"feature_skip": False}).policy
+    out, (h, _) = policy._process_sequence(features, state, starts, net)
     seq = features.reshape(n_seq, steps, 3).transpose(0, 1)
     resets = starts.reshape(n_seq, steps).transpose(0, 1)
     ref, ref_state = [], state
@@ -111,6 +112,17 @@ def test_feature_skip_gives_the_heads_the_features_too(tmp_path, critic):
     starts = np.ones(2, dtype=bool)
     expected, _ = model.predict(obs, None, starts, deterministic=True)
     np.testing.assert_array_equal(loaded.predict(obs, None, starts, deterministic=True)[0], expected)
+
+
+def test_feature_skip_defaults_and_old_models_keep_their_layout(tmp_path):
+    assert make_model().policy.feature_skip  # WarmRecurrentPPO's default
+    plain = RecurrentPPO(WarmRecurrentPolicy, tmaze_env(), policy_kwargs={"hidden_size": 8, "warmup": None})
+    assert not plain.policy.feature_skip  # the policy class keeps the stock layout
+    stock_layout = make_model(policy_kwargs_extra={"feature_skip": False})
+    stock_layout.save(tmp_path / "stock.zip")
+    loaded = WarmRecurrentPPO.load(tmp_path / "stock.zip")
+    assert not loaded.policy.feature_skip
+    assert loaded.policy.mlp_extractor.policy_net[0].in_features == loaded.policy.lstm_output_dim
 
 
 def test_warm_up_happens_once_and_never_after_load(tmp_path, monkeypatch):
