@@ -25,7 +25,10 @@ class WarmRecurrentPPO(RecurrentPPO):
     (the heads see the features beside the recurrent output; the policy class
     itself defaults to the stock layout): on the T-maze the heads then learn to
     walk the corridor from what they see, and the recurrent state only has to
-    carry the cue (``results/rl_tmaze_memory.md``).
+    carry the cue (``results/rl_tmaze_memory.md``). It also defaults to
+    ``normalize_advantage=False`` (RecurrentPPO: True): in a solved task the
+    advantages are noise, and normalising them per minibatch turns that noise
+    into full-size updates that eventually break the solution (same file).
 
     Args:
         policy: ``"MlpWarmPolicy"`` (default), ``"CnnWarmPolicy"``,
@@ -66,6 +69,7 @@ class WarmRecurrentPPO(RecurrentPPO):
         if isinstance(policy_class, type) and issubclass(policy_class, WarmRecurrentPolicy):
             # load() overwrites policy_kwargs with the saved ones: old models keep their layout.
             kwargs["policy_kwargs"] = {"feature_skip": DEFAULT_FEATURE_SKIP, **(kwargs.get("policy_kwargs") or {})}
+        kwargs.setdefault("normalize_advantage", False)
         super().__init__(policy, env, **kwargs)
 
     def _setup_learn(self, *args, **kwargs):

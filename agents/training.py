@@ -106,8 +106,15 @@ DEFAULT_PPO_KWARGS: dict[str, Any] = {
     "learning_rate": 3e-4,
     "gamma": 0.99,
     "ent_coef": 0.01,
+    "normalize_advantage": False,
 }
-"""PPO settings of the default run, overridden by ``RunConfig.ppo_kwargs``."""
+"""PPO settings of the default run, overridden by ``RunConfig.ppo_kwargs``.
+
+``normalize_advantage`` is off: once an agent has solved its task the advantages
+are noise (std 0.004 on the solved L=50 T-maze), and per-minibatch normalisation
+scales that noise up ~250x into full-size policy updates that eventually break
+the solution (``results/rl_tmaze_memory.md``, section 3).
+"""
 
 
 def _make_env(config: RunConfig, seed: int, n_envs: int):

@@ -115,7 +115,9 @@ def test_feature_skip_gives_the_heads_the_features_too(tmp_path, critic):
 
 
 def test_feature_skip_defaults_and_old_models_keep_their_layout(tmp_path):
-    assert make_model().policy.feature_skip  # WarmRecurrentPPO's default
+    assert make_model().policy.feature_skip  # WarmRecurrentPPO's defaults
+    assert not make_model().normalize_advantage
+    assert make_model(normalize_advantage=True).normalize_advantage
     plain = RecurrentPPO(WarmRecurrentPolicy, tmaze_env(), policy_kwargs={"hidden_size": 8, "warmup": None})
     assert not plain.policy.feature_skip  # the policy class keeps the stock layout
     stock_layout = make_model(policy_kwargs_extra={"feature_skip": False})
