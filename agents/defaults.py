@@ -15,6 +15,15 @@ sooner (``results/rl_tmaze_memory.md``).
 DEFAULT_FEATURE_SKIP: bool = True
 """``WarmRecurrentPPO``'s default ``feature_skip``: the heads see the features too."""
 
+DEFAULT_NORMALIZE_ADVANTAGE: bool = False
+"""``WarmRecurrentPPO``'s default ``normalize_advantage`` (RecurrentPPO: True).
+
+Once an agent has solved its task the advantages are noise (std 0.004 on the
+solved L=50 T-maze), and per-minibatch normalisation scales that noise up ~250x
+into full-size policy updates that eventually break the solution
+(``results/rl_tmaze_memory.md``, section 3).
+"""
+
 DEFAULT_WARMUP_ENV_STEPS: int = 2048
 """Environment steps collected with the initial policy to feed warm-up."""
 

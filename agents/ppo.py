@@ -7,7 +7,12 @@ from typing import Any, ClassVar
 from sb3_contrib import RecurrentPPO
 from stable_baselines3.common.policies import BasePolicy
 
-from agents.defaults import DEFAULT_FEATURE_SKIP, DEFAULT_VAA_STEPS, DEFAULT_WARMUP_ENV_STEPS
+from agents.defaults import (
+    DEFAULT_FEATURE_SKIP,
+    DEFAULT_NORMALIZE_ADVANTAGE,
+    DEFAULT_VAA_STEPS,
+    DEFAULT_WARMUP_ENV_STEPS,
+)
 from agents.hook import rollout_vaa, warm_up_model
 from agents.policies import CnnWarmPolicy, MlpWarmPolicy, MultiInputWarmPolicy, WarmRecurrentPolicy
 
@@ -69,7 +74,7 @@ class WarmRecurrentPPO(RecurrentPPO):
         if isinstance(policy_class, type) and issubclass(policy_class, WarmRecurrentPolicy):
             # load() overwrites policy_kwargs with the saved ones: old models keep their layout.
             kwargs["policy_kwargs"] = {"feature_skip": DEFAULT_FEATURE_SKIP, **(kwargs.get("policy_kwargs") or {})}
-        kwargs.setdefault("normalize_advantage", False)
+        kwargs.setdefault("normalize_advantage", DEFAULT_NORMALIZE_ADVANTAGE)
         super().__init__(policy, env, **kwargs)
 
     def _setup_learn(self, *args, **kwargs):

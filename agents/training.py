@@ -15,7 +15,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.env_util import make_vec_env
 
 import envs  # noqa: F401  (registers the warm_rl/ tasks)
-from agents.defaults import DEFAULT_WARMUP
+from agents.defaults import DEFAULT_FEATURE_SKIP, DEFAULT_WARMUP
 from agents.evaluation import Evaluation, evaluate
 from agents.ppo import WarmRecurrentPPO
 from agents.run_tracking import (
@@ -79,7 +79,7 @@ class RunConfig:
     hidden_size: int = 64
     n_layers: int = 1
     double: bool = True
-    feature_skip: bool = True
+    feature_skip: bool = DEFAULT_FEATURE_SKIP
     warmup: bool = True
     warmup_env_steps: int = 2048
     warmup_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -106,15 +106,9 @@ DEFAULT_PPO_KWARGS: dict[str, Any] = {
     "learning_rate": 3e-4,
     "gamma": 0.99,
     "ent_coef": 0.01,
-    "normalize_advantage": False,
 }
-"""PPO settings of the default run, overridden by ``RunConfig.ppo_kwargs``.
-
-``normalize_advantage`` is off: once an agent has solved its task the advantages
-are noise (std 0.004 on the solved L=50 T-maze), and per-minibatch normalisation
-scales that noise up ~250x into full-size policy updates that eventually break
-the solution (``results/rl_tmaze_memory.md``, section 3).
-"""
+"""PPO settings of the default run, overridden by ``RunConfig.ppo_kwargs``
+(``normalize_advantage`` is ``WarmRecurrentPPO``'s own default, False)."""
 
 
 def _make_env(config: RunConfig, seed: int, n_envs: int):

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from agents.benchmark import VARIANTS, plan_runs, plot, run_sweep, summarise
+from agents.defaults import DEFAULT_FEATURE_SKIP
 from agents.training import RunConfig
 
 
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hidden-size", type=int, default=64)
     parser.add_argument("--n-envs", type=int, default=8)
     parser.add_argument("--ppo-kwargs", type=json.loads, default="{}")
-    parser.add_argument("--feature-skip", action=argparse.BooleanOptionalAction, default=True,
+    parser.add_argument("--feature-skip", action=argparse.BooleanOptionalAction, default=DEFAULT_FEATURE_SKIP,
                         help="the heads see the features beside the recurrent output (all variants)")
     parser.add_argument("--policy-kwargs", type=json.loads, default="{}", help="JSON dict for WarmRecurrentPolicy")
     parser.add_argument("--warmup-kwargs", type=json.loads, default="{}",

@@ -26,6 +26,7 @@ import torch
 
 import envs  # noqa: F401  (registers warm_rl/TMaze-v0)
 from agents import WarmRecurrentPPO
+from agents.defaults import DEFAULT_FEATURE_SKIP
 from agents.training import RunConfig, build_model
 from envs.tmaze import GOAL_DOWN, GOAL_UP, RIGHT, UP
 
@@ -53,17 +54,18 @@ def probe(model: WarmRecurrentPPO, length: int) -> dict:
     """
     policy = model.policy
     walks = corridor_observations(length)
-    outputs, p_up = {}, {}
-    for goal, observations in walks.items():
-        features = policy.episode_features([observations])["actor"][0]
-        with torch.no_grad():
-            out, _ = policy.lstm_actor(features[:, None, :])
-            latent = out[:, 0]
-            if policy.feature_skip:
-                latent = torch.cat([latent, features], dim=-1)
-            logits = policy.action_net(policy.mlp_extractor.forward_actor(latent[-1:]))
-        outputs[goal] = out[:, 0]
-        p_up[goal] = float(torch.softmax(logits, -1)[0, UP])
+    goals = list(walks)
+    features = torch.cat(policy.episode_features([walks[goal] for goal in goals])["actor"])
+    with torch.no_grad():
+        # both walks as two sequences of one batch, through the policy's own recurrent step
+        latent, _ = policy._process_sequence(
+            features, policy.lstm_actor.zero_state(len(goals)), torch.zeros(len(features)), policy.lstm_actor
+        )
+        latent = latent.reshape(len(goals), length + 1, -1)
+        junction = policy.mlp_extractor.forward_actor(latent[:, -1])
+        probs = policy._get_action_dist_from_latent(junction).distribution.probs
+    outputs = dict(zip(goals, latent[..., : policy.lstm_output_dim], strict=True))
+    p_up = {goal: float(probs[i, UP]) for i, goal in enumerate(goals)}
     gap = (outputs[GOAL_UP] - outputs[GOAL_DOWN]).norm(dim=-1)
     steps = sorted({0, 1, min(10, length), length // 2, length})
     return {"distance": {t: float(gap[t]) for t in steps}, "p_up": p_up}
@@ -76,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3])
     parser.add_argument("--no-warmup", action="store_true", help="fresh agents without warm-up")
     parser.add_argument("--warmup-kwargs", default="{}", type=json.loads, help="JSON WarmupConfig overrides")
+    parser.add_argument("--feature-skip", action=argparse.BooleanOptionalAction, default=DEFAULT_FEATURE_SKIP,
+                        help="fresh agents' heads see the features too")
     args = parser.parse_args(argv)
     if args.length < 1:
         parser.error(f"--length must be >= 1, got {args.length}")
@@ -87,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds:
             config = RunConfig(
                 env_kwargs={"length": args.length}, seed=seed, device="cpu",
-                warmup=not args.no_warmup, warmup_kwargs=args.warmup_kwargs,
+                warmup=not args.no_warmup, warmup_kwargs=args.warmup_kwargs, feature_skip=args.feature_skip,
             )
             model = build_model(config)
             model.learn(0)  # warm-up only: learn() warms up before its first rollout

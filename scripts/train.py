@@ -14,6 +14,7 @@ import sys
 
 import torch
 
+from agents.defaults import DEFAULT_FEATURE_SKIP
 from agents.training import DEFAULT_ENV, RunConfig, train_agent
 from warm_rl import CELL_NAMES
 
@@ -26,7 +27,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--hidden-size", type=int, default=64)
     parser.add_argument("--n-layers", type=int, default=1)
     parser.add_argument("--double", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument("--feature-skip", action=argparse.BooleanOptionalAction, default=True,
+    parser.add_argument("--feature-skip", action=argparse.BooleanOptionalAction, default=DEFAULT_FEATURE_SKIP,
                         help="the policy and value heads see the features beside the recurrent output")
     parser.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--warmup-env-steps", type=int, default=2048)
