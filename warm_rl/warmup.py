@@ -156,7 +156,9 @@ def warm_up(
     device = next(net.parameters()).device
     padded, lengths = as_padded(sequences, net.input_size, device)
     generator = torch.Generator()
-    generator.manual_seed(config.seed if config.seed is not None else int(torch.seed() % 2**62))
+    # seed None: drawn from the global RNG, which stays seeded (torch.seed() would reseed it at random)
+    seed = config.seed if config.seed is not None else int(torch.randint(2**62, (1,)).item())
+    generator.manual_seed(seed)
     report = WarmupReport()
     start = time.perf_counter()
     active = list(range(net.num_layers))
