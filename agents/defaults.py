@@ -5,9 +5,9 @@ DEFAULT_WARMUP: dict = {"steps": 100, "lr": 1e-2, "batch_size": 32, "increment":
 
 The paper's, except the distance scale ``eps`` of VAA*: 1e-2 instead of 1e-4.
 With 1e-4 two final states count as different attractors once they are 1e-4
-apart, and warm-up leaves the T-maze cue only about 0.03 apart in the actor
+apart, and warm-up leaves the T-maze cue only about 0.05 apart in the actor
 state at the junction of an L=50 corridor; with 1e-2 it pushes attractors
-further apart (about 0.16, ``scripts/tmaze_probe.py``), and the policy head,
+further apart (about 0.18, ``scripts/tmaze_probe.py``), and the policy head,
 whose weights must grow like (logit gap) / distance, learns to read the cue
 sooner (``results/rl_tmaze_memory.md``).
 """
