@@ -36,7 +36,7 @@ BOOKKEEPING_FIELDS = ("checkpoint_every", "keep_checkpoints", "stats_every")
 """RunConfig fields that do not change a run's outcome (left out of its key)."""
 
 
-OMITTED_WHEN_DEFAULT = {"policy_kwargs": {}}
+OMITTED_WHEN_DEFAULT = {"policy_kwargs": {}, "lr_schedule": "constant"}
 """RunConfig fields added after runs were recorded, left out of the key at their
 default so that the earlier runs keep their keys (and checkpoints)."""
 
@@ -54,11 +54,13 @@ def run_key(config: dict) -> str:
 def run_name(variant: str, config: dict) -> str:
     """File stem of a run's checkpoints: readable, and unique through a hash of its key.
 
-    The step budget is left out: a longer rerun of a run continues from its
-    checkpoints (learning rate and clip range are constant, so the settings of its
-    first steps are the same; the random streams differ after the resume point).
+    With a constant learning rate the step budget is left out: a longer rerun of
+    a run continues from its checkpoints (the settings of its first steps are the
+    same; the random streams differ after the resume point). A decaying learning
+    rate depends on the budget, which then stays in the name.
     """
-    digest = hashlib.sha1(run_key({**config, "timesteps": None}).encode()).hexdigest()[:10]
+    constant = config.get("lr_schedule", "constant") == "constant"
+    digest = hashlib.sha1(run_key({**config, "timesteps": None} if constant else config).encode()).hexdigest()[:10]
     length = config["env_kwargs"].get("length", "x")
     return f"{variant}_L{length}_seed{config['seed']}_{digest}"
 

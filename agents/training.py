@@ -13,6 +13,7 @@ from typing import Any
 
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.utils import LinearSchedule
 
 import envs  # noqa: F401  (registers the warm_rl/ tasks)
 from agents.defaults import DEFAULT_FEATURE_SKIP, DEFAULT_WARMUP
@@ -31,6 +32,9 @@ from agents.run_tracking import (
 from agents.wrappers import PreviousActionReward, TruncationAsTermination
 
 DEFAULT_ENV = "warm_rl/TMaze-v0"
+
+LR_SCHEDULES = ("constant", "linear")
+"""Values of ``RunConfig.lr_schedule``."""
 
 
 @dataclass
@@ -65,6 +69,8 @@ class RunConfig:
         seed: random seed.
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
         ppo_kwargs: RecurrentPPO arguments (n_steps, gamma, ent_coef, ...).
+        lr_schedule: ``"constant"`` keeps the learning rate; ``"linear"`` decays it
+            linearly to 0 over ``timesteps`` (a resumed run continues the decay).
         eval_episodes: greedy episodes of the final evaluation.
         eval_every: env steps between two evaluations logged to ``eval/`` (0: none).
         stats_every: env steps between two points of the training-episode curve
@@ -92,11 +98,16 @@ class RunConfig:
     seed: int = 0
     device: str = "auto"
     ppo_kwargs: dict[str, Any] = field(default_factory=dict)
+    lr_schedule: str = "constant"
     eval_episodes: int = 100
     eval_every: int = 0
     stats_every: int = 10_000
     checkpoint_every: int = 20_000
     keep_checkpoints: int = 2
+
+    def __post_init__(self) -> None:
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; expected one of {LR_SCHEDULES}")
 
 
 DEFAULT_PPO_KWARGS: dict[str, Any] = {
@@ -168,6 +179,9 @@ def build_model(config: RunConfig, env=None, tensorboard_log: str | None = None,
         "warmup": {**DEFAULT_WARMUP, **config.warmup_kwargs} if config.warmup else None,
         **config.policy_kwargs,
     }
+    ppo_kwargs = {**DEFAULT_PPO_KWARGS, **config.ppo_kwargs}
+    if config.lr_schedule == "linear":
+        ppo_kwargs["learning_rate"] = LinearSchedule(float(ppo_kwargs["learning_rate"]), 0.0, 1.0)
     return WarmRecurrentPPO(
         "MlpWarmPolicy",
         env,
@@ -178,7 +192,7 @@ def build_model(config: RunConfig, env=None, tensorboard_log: str | None = None,
         device=config.device,
         tensorboard_log=tensorboard_log,
         verbose=verbose,
-        **{**DEFAULT_PPO_KWARGS, **config.ppo_kwargs},
+        **ppo_kwargs,
     )
 
 

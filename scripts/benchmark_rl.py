@@ -17,7 +17,7 @@ from pathlib import Path
 
 from agents.benchmark import VARIANTS, plan_runs, plot, run_sweep, summarise
 from agents.defaults import DEFAULT_FEATURE_SKIP
-from agents.training import RunConfig
+from agents.training import LR_SCHEDULES, RunConfig
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hidden-size", type=int, default=64)
     parser.add_argument("--n-envs", type=int, default=8)
     parser.add_argument("--ppo-kwargs", type=json.loads, default="{}")
+    parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=RunConfig.lr_schedule,
+                        help="linear: decay the learning rate to 0 over --timesteps")
     parser.add_argument("--feature-skip", action=argparse.BooleanOptionalAction, default=DEFAULT_FEATURE_SKIP,
                         help="the heads see the features beside the recurrent output (all variants)")
     parser.add_argument("--policy-kwargs", type=json.loads, default="{}", help="JSON dict for WarmRecurrentPolicy")
@@ -56,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         hidden_size=args.hidden_size,
         n_envs=args.n_envs,
         ppo_kwargs=args.ppo_kwargs,
+        lr_schedule=args.lr_schedule,
         policy_kwargs=args.policy_kwargs,
         feature_skip=args.feature_skip,
         warmup_kwargs=args.warmup_kwargs,

@@ -15,7 +15,7 @@ import sys
 import torch
 
 from agents.defaults import DEFAULT_FEATURE_SKIP
-from agents.training import DEFAULT_ENV, RunConfig, train_agent
+from agents.training import DEFAULT_ENV, LR_SCHEDULES, RunConfig, train_agent
 from warm_rl import CELL_NAMES
 
 
@@ -43,6 +43,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--ppo-kwargs", default="{}", type=json.loads, help="JSON dict for RecurrentPPO")
+    parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=RunConfig.lr_schedule,
+                        help="linear: decay the learning rate to 0 over --timesteps")
     parser.add_argument("--policy-kwargs", default="{}", type=json.loads,
                         help='JSON dict for WarmRecurrentPolicy, e.g. \'{"feature_skip": true}\'')
     parser.add_argument("--eval-episodes", type=int, default=100)
@@ -82,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         device=args.device,
         ppo_kwargs=args.ppo_kwargs,
+        lr_schedule=args.lr_schedule,
         policy_kwargs=args.policy_kwargs,
         eval_episodes=args.eval_episodes,
         checkpoint_every=args.checkpoint_every,

@@ -7,8 +7,8 @@ from dataclasses import asdict
 
 import pytest
 
-from agents import benchmark
-from agents.training import RunConfig, latest_checkpoint, train_agent
+from agents import WarmRecurrentPPO, benchmark
+from agents.training import RunConfig, build_model, latest_checkpoint, train_agent
 
 TINY_RUN = {
     "env_kwargs": {"length": 3},
@@ -73,6 +73,36 @@ def test_run_key_ignores_bookkeeping_and_names_are_unique():
     assert benchmark.run_name("warm", older) == benchmark.run_name("warm", config)
     skip = {**config, "policy_kwargs": {"feature_skip": True}}
     assert benchmark.run_name("warm", skip) != benchmark.run_name("warm", config)
+
+
+def test_linear_schedule_keeps_the_budget_in_the_run_name():
+    config = asdict(RunConfig(seed=3, env_kwargs={"length": 50}))
+    older = {k: v for k, v in config.items() if k != "lr_schedule"}
+    assert benchmark.run_name("warm", older) == benchmark.run_name("warm", config)
+    linear = {**config, "lr_schedule": "linear"}
+    assert benchmark.run_name("warm", linear) != benchmark.run_name("warm", config)
+    assert benchmark.run_name("warm", linear) != benchmark.run_name("warm", {**linear, "timesteps": 7})
+
+
+def test_unknown_lr_schedule_is_rejected():
+    with pytest.raises(ValueError, match="'cosine'"):
+        RunConfig(lr_schedule="cosine")
+
+
+def test_linear_lr_schedule_decays_to_zero_over_the_budget_and_survives_resume(tmp_path):
+    save = tmp_path / "run.zip"
+    config = {**TINY_RUN, "eval_every": 0, "lr_schedule": "linear", "ppo_kwargs": {**TINY_RUN["ppo_kwargs"],
+                                                                                   "learning_rate": 1e-3}}
+    train_agent(RunConfig(**config, timesteps=128), save=save, resume=True)
+    model = WarmRecurrentPPO.load(save)
+    assert model.lr_schedule(1.0) == pytest.approx(1e-3)
+    assert model.lr_schedule(0.25) == pytest.approx(2.5e-4)
+    # resumed at 96 of 128 steps as train_agent does, the decay goes on from progress 0.25
+    env = build_model(RunConfig(**config, timesteps=128)).get_env()
+    model = WarmRecurrentPPO.load(tmp_path / "run_checkpoints" / "model_96_steps.zip", env=env)
+    model._setup_learn(128 - model.num_timesteps, reset_num_timesteps=False)
+    model._update_current_progress_remaining(model.num_timesteps, model._total_timesteps)
+    assert model._current_progress_remaining == pytest.approx(0.25)
 
 
 def test_sweep_skips_finished_runs_and_gives_each_run_a_work_dir(tmp_path, monkeypatch):
