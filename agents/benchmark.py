@@ -36,7 +36,7 @@ BOOKKEEPING_FIELDS = ("checkpoint_every", "keep_checkpoints", "stats_every")
 """RunConfig fields that do not change a run's outcome (left out of its key)."""
 
 
-OMITTED_WHEN_DEFAULT = {"policy_kwargs": {}, "lr_schedule": "constant"}
+OMITTED_WHEN_DEFAULT = {"policy_kwargs": {}, "lr_schedule": "constant", "ent_schedule": "constant"}
 """RunConfig fields added after runs were recorded, left out of the key at their
 default so that the earlier runs keep their keys (and checkpoints)."""
 
@@ -57,9 +57,9 @@ def run_name(variant: str, config: dict) -> str:
     With a constant learning rate the step budget is left out: a longer rerun of
     a run continues from its checkpoints (the settings of its first steps are the
     same; the random streams differ after the resume point). A decaying learning
-    rate depends on the budget, which then stays in the name.
+    rate or entropy coefficient depends on the budget, which then stays in the name.
     """
-    constant = config.get("lr_schedule", "constant") == "constant"
+    constant = all(config.get(name, "constant") == "constant" for name in ("lr_schedule", "ent_schedule"))
     digest = hashlib.sha1(run_key({**config, "timesteps": None} if constant else config).encode()).hexdigest()[:10]
     length = config["env_kwargs"].get("length", "x")
     return f"{variant}_L{length}_seed{config['seed']}_{digest}"

@@ -24,6 +24,16 @@ into full-size policy updates that eventually break the solution
 (``results/rl_tmaze_memory.md``, section 3).
 """
 
+DEFAULT_LR_SCHEDULE: str = "linear"
+"""The default run's learning-rate schedule (``agents.training.RunConfig``): linear to 0
+over the run's budget, as in PPO's Atari settings.
+
+With a constant rate, 2 of 5 warm agents that had solved the L=50 T-maze had lost it
+at 1M steps (3/5 solved); with the linear decay 4/5 were solved at 1M
+(``results/rl_tmaze_memory.md``, section 5). A run's outcome then depends on its
+budget: a longer rerun starts over instead of continuing (``agents.benchmark.run_name``).
+"""
+
 DEFAULT_WARMUP_ENV_STEPS: int = 2048
 """Environment steps collected with the initial policy to feed warm-up."""
 

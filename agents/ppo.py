@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from sb3_contrib import RecurrentPPO
@@ -43,6 +44,10 @@ class WarmRecurrentPPO(RecurrentPPO):
         vaa_every: log ``train/vaa`` (exact VAA of the actor on the last
             rollout) every this many rollouts; 0 disables.
         vaa_steps: perturbation steps ``M`` of that VAA.
+        ent_coef: entropy coefficient, a float or a schedule of the remaining
+            progress (1 -> 0, like SB3's learning-rate schedules), e.g.
+            ``stable_baselines3.common.utils.LinearSchedule(0.01, 0.0, 1.0)``;
+            the value of each update is logged as ``train/ent_coef``.
         **kwargs: everything RecurrentPPO accepts.
     """
 
@@ -59,6 +64,7 @@ class WarmRecurrentPPO(RecurrentPPO):
         warmup_env_steps: int = DEFAULT_WARMUP_ENV_STEPS,
         vaa_every: int = 10,
         vaa_steps: int = DEFAULT_VAA_STEPS,
+        ent_coef: float | Callable[[float], float] = 0.0,
         **kwargs: Any,
     ) -> None:
         if warmup_env_steps < 1:
@@ -75,7 +81,14 @@ class WarmRecurrentPPO(RecurrentPPO):
             # load() overwrites policy_kwargs with the saved ones: old models keep their layout.
             kwargs["policy_kwargs"] = {"feature_skip": DEFAULT_FEATURE_SKIP, **(kwargs.get("policy_kwargs") or {})}
         kwargs.setdefault("normalize_advantage", DEFAULT_NORMALIZE_ADVANTAGE)
-        super().__init__(policy, env, **kwargs)
+        if callable(ent_coef):
+            self.ent_coef_schedule: Callable[[float], float] | None = ent_coef
+            ent_coef = float(ent_coef(1.0))
+        elif isinstance(ent_coef, (int, float)) and not isinstance(ent_coef, bool):
+            self.ent_coef_schedule = None
+        else:
+            raise TypeError(f"ent_coef must be a float or a schedule, got {ent_coef!r}")
+        super().__init__(policy, env, ent_coef=ent_coef, **kwargs)
 
     def _setup_learn(self, *args, **kwargs):
         result = super()._setup_learn(*args, **kwargs)
@@ -91,6 +104,13 @@ class WarmRecurrentPPO(RecurrentPPO):
         if finished and self.vaa_every and self._rollouts_done % self.vaa_every == 0:
             self.logger.record("train/vaa", rollout_vaa(self, self.vaa_steps))
         return finished
+
+    def train(self) -> None:
+        schedule = getattr(self, "ent_coef_schedule", None)  # absent in models saved before it existed
+        if schedule is not None:
+            self.ent_coef = float(schedule(self._current_progress_remaining))
+            self.logger.record("train/ent_coef", self.ent_coef)
+        super().train()
 
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "warmup_result"]

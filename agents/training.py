@@ -16,7 +16,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.utils import LinearSchedule
 
 import envs  # noqa: F401  (registers the warm_rl/ tasks)
-from agents.defaults import DEFAULT_FEATURE_SKIP, DEFAULT_WARMUP
+from agents.defaults import DEFAULT_FEATURE_SKIP, DEFAULT_LR_SCHEDULE, DEFAULT_WARMUP
 from agents.evaluation import Evaluation, evaluate
 from agents.ppo import WarmRecurrentPPO
 from agents.run_tracking import (
@@ -33,8 +33,8 @@ from agents.wrappers import PreviousActionReward, TruncationAsTermination
 
 DEFAULT_ENV = "warm_rl/TMaze-v0"
 
-LR_SCHEDULES = ("constant", "linear")
-"""Values of ``RunConfig.lr_schedule``."""
+SCHEDULES = ("constant", "linear")
+"""Values of ``RunConfig.lr_schedule`` and ``RunConfig.ent_schedule``."""
 
 
 @dataclass
@@ -69,8 +69,10 @@ class RunConfig:
         seed: random seed.
         device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
         ppo_kwargs: RecurrentPPO arguments (n_steps, gamma, ent_coef, ...).
-        lr_schedule: ``"constant"`` keeps the learning rate; ``"linear"`` decays it
-            linearly to 0 over ``timesteps`` (a resumed run continues the decay).
+        lr_schedule: ``"linear"`` (default, ``agents.defaults.DEFAULT_LR_SCHEDULE``)
+            decays the learning rate linearly to 0 over ``timesteps`` (a resumed run
+            continues the decay); ``"constant"`` keeps it.
+        ent_schedule: the same for the entropy coefficient ``ent_coef``.
         eval_episodes: greedy episodes of the final evaluation.
         eval_every: env steps between two evaluations logged to ``eval/`` (0: none).
         stats_every: env steps between two points of the training-episode curve
@@ -98,7 +100,8 @@ class RunConfig:
     seed: int = 0
     device: str = "auto"
     ppo_kwargs: dict[str, Any] = field(default_factory=dict)
-    lr_schedule: str = "constant"
+    lr_schedule: str = DEFAULT_LR_SCHEDULE
+    ent_schedule: str = "constant"
     eval_episodes: int = 100
     eval_every: int = 0
     stats_every: int = 10_000
@@ -106,8 +109,9 @@ class RunConfig:
     keep_checkpoints: int = 2
 
     def __post_init__(self) -> None:
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; expected one of {LR_SCHEDULES}")
+        for name in ("lr_schedule", "ent_schedule"):
+            if getattr(self, name) not in SCHEDULES:
+                raise ValueError(f"unknown {name} {getattr(self, name)!r}; expected one of {SCHEDULES}")
 
 
 DEFAULT_PPO_KWARGS: dict[str, Any] = {
@@ -182,6 +186,8 @@ def build_model(config: RunConfig, env=None, tensorboard_log: str | None = None,
     ppo_kwargs = {**DEFAULT_PPO_KWARGS, **config.ppo_kwargs}
     if config.lr_schedule == "linear":
         ppo_kwargs["learning_rate"] = LinearSchedule(float(ppo_kwargs["learning_rate"]), 0.0, 1.0)
+    if config.ent_schedule == "linear":
+        ppo_kwargs["ent_coef"] = LinearSchedule(float(ppo_kwargs["ent_coef"]), 0.0, 1.0)
     return WarmRecurrentPPO(
         "MlpWarmPolicy",
         env,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from agents.benchmark import VARIANTS, plan_runs, plot, run_sweep, summarise
 from agents.defaults import DEFAULT_FEATURE_SKIP
-from agents.training import LR_SCHEDULES, RunConfig
+from agents.training import SCHEDULES, RunConfig
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,8 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hidden-size", type=int, default=64)
     parser.add_argument("--n-envs", type=int, default=8)
     parser.add_argument("--ppo-kwargs", type=json.loads, default="{}")
-    parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=RunConfig.lr_schedule,
+    parser.add_argument("--lr-schedule", choices=SCHEDULES, default=RunConfig.lr_schedule,
                         help="linear: decay the learning rate to 0 over --timesteps")
+    parser.add_argument("--ent-schedule", choices=SCHEDULES, default=RunConfig.ent_schedule,
+                        help="linear: decay the entropy coefficient to 0 over --timesteps")
     parser.add_argument("--feature-skip", action=argparse.BooleanOptionalAction, default=DEFAULT_FEATURE_SKIP,
                         help="the heads see the features beside the recurrent output (all variants)")
     parser.add_argument("--policy-kwargs", type=json.loads, default="{}", help="JSON dict for WarmRecurrentPolicy")
@@ -59,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         n_envs=args.n_envs,
         ppo_kwargs=args.ppo_kwargs,
         lr_schedule=args.lr_schedule,
+        ent_schedule=args.ent_schedule,
         policy_kwargs=args.policy_kwargs,
         feature_skip=args.feature_skip,
         warmup_kwargs=args.warmup_kwargs,

@@ -15,7 +15,7 @@ import sys
 import torch
 
 from agents.defaults import DEFAULT_FEATURE_SKIP
-from agents.training import DEFAULT_ENV, LR_SCHEDULES, RunConfig, train_agent
+from agents.training import DEFAULT_ENV, SCHEDULES, RunConfig, train_agent
 from warm_rl import CELL_NAMES
 
 
@@ -43,8 +43,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--ppo-kwargs", default="{}", type=json.loads, help="JSON dict for RecurrentPPO")
-    parser.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=RunConfig.lr_schedule,
+    parser.add_argument("--lr-schedule", choices=SCHEDULES, default=RunConfig.lr_schedule,
                         help="linear: decay the learning rate to 0 over --timesteps")
+    parser.add_argument("--ent-schedule", choices=SCHEDULES, default=RunConfig.ent_schedule,
+                        help="linear: decay the entropy coefficient to 0 over --timesteps")
     parser.add_argument("--policy-kwargs", default="{}", type=json.loads,
                         help='JSON dict for WarmRecurrentPolicy, e.g. \'{"feature_skip": true}\'')
     parser.add_argument("--eval-episodes", type=int, default=100)
@@ -85,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         device=args.device,
         ppo_kwargs=args.ppo_kwargs,
         lr_schedule=args.lr_schedule,
+        ent_schedule=args.ent_schedule,
         policy_kwargs=args.policy_kwargs,
         eval_episodes=args.eval_episodes,
         checkpoint_every=args.checkpoint_every,

@@ -12,6 +12,7 @@ from sb3_contrib import RecurrentPPO
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.envs import IdentityEnvBox, IdentityEnvMultiDiscrete, SimpleMultiObsEnv
 from stable_baselines3.common.logger import configure
+from stable_baselines3.common.utils import LinearSchedule
 
 import envs  # noqa: F401
 from agents import (
@@ -222,6 +223,22 @@ def test_logs_warmup_and_train_vaa(tmp_path):
         assert key in columns, key
     losses = [r["warmup/loss_actor"] for r in rows if r["warmup/loss_actor"]]
     assert len(losses) == TINY_WARMUP["steps"] * (1 + model.warmup_result["actor"].restarts)
+
+
+def test_entropy_schedule_is_followed_logged_and_saved(tmp_path):
+    model = make_model(warmup=None, ent_coef=LinearSchedule(0.01, 0.0, 1.0))
+    assert model.ent_coef == pytest.approx(0.01)
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    model.learn(128)  # 4 rollouts of 32 steps: updates at progress 0.75, 0.5, 0.25, 0
+    with (tmp_path / "progress.csv").open() as handle:
+        logged = [float(r["train/ent_coef"]) for r in csv.DictReader(handle) if r.get("train/ent_coef")]
+    assert logged == pytest.approx([0.0075, 0.005, 0.0025])  # SB3 dumps before each update: the last is not
+    assert model.ent_coef == 0.0
+    model.save(tmp_path / "model.zip")
+    loaded = WarmRecurrentPPO.load(tmp_path / "model.zip")
+    assert loaded.ent_coef_schedule(0.5) == pytest.approx(0.005)
+    with pytest.raises(TypeError, match="ent_coef must be a float or a schedule, got 'auto'"):
+        make_model(warmup=None, ent_coef="auto")
 
 
 def test_split_trajectories_respects_episode_boundaries():

@@ -66,8 +66,9 @@ def test_run_key_ignores_bookkeeping_and_names_are_unique():
     assert benchmark.run_name("warm", config) == benchmark.run_name("warm", other)
     assert benchmark.run_name("warm", config).startswith("warm_L50_seed3_")
     assert benchmark.run_name("warm", config) != benchmark.run_name("warm", {**config, "seed": 4})
-    assert benchmark.run_name("warm", config) == benchmark.run_name("warm", {**config, "timesteps": 7})
-    assert benchmark.run_key(config) != benchmark.run_key({**config, "timesteps": 7})
+    constant = {**config, "lr_schedule": "constant"}
+    assert benchmark.run_name("warm", constant) == benchmark.run_name("warm", {**constant, "timesteps": 7})
+    assert benchmark.run_key(constant) != benchmark.run_key({**constant, "timesteps": 7})
     # runs recorded before policy_kwargs existed keep their names; set, it is part of the key
     older = {k: v for k, v in config.items() if k != "policy_kwargs"}
     assert benchmark.run_name("warm", older) == benchmark.run_name("warm", config)
@@ -76,17 +77,24 @@ def test_run_key_ignores_bookkeeping_and_names_are_unique():
 
 
 def test_linear_schedule_keeps_the_budget_in_the_run_name():
-    config = asdict(RunConfig(seed=3, env_kwargs={"length": 50}))
-    older = {k: v for k, v in config.items() if k != "lr_schedule"}
+    config = asdict(RunConfig(seed=3, env_kwargs={"length": 50}, lr_schedule="constant"))
+    older = {k: v for k, v in config.items() if k not in ("lr_schedule", "ent_schedule")}
     assert benchmark.run_name("warm", older) == benchmark.run_name("warm", config)
     linear = {**config, "lr_schedule": "linear"}
+    assert RunConfig().lr_schedule == "linear"
     assert benchmark.run_name("warm", linear) != benchmark.run_name("warm", config)
     assert benchmark.run_name("warm", linear) != benchmark.run_name("warm", {**linear, "timesteps": 7})
+    entropy = {**config, "ent_schedule": "linear"}
+    assert benchmark.run_name("warm", entropy) not in (benchmark.run_name("warm", config),
+                                                       benchmark.run_name("warm", linear))
+    assert benchmark.run_name("warm", entropy) != benchmark.run_name("warm", {**entropy, "timesteps": 7})
 
 
 def test_unknown_lr_schedule_is_rejected():
-    with pytest.raises(ValueError, match="'cosine'"):
+    with pytest.raises(ValueError, match="lr_schedule 'cosine'"):
         RunConfig(lr_schedule="cosine")
+    with pytest.raises(ValueError, match="ent_schedule 'step'"):
+        RunConfig(ent_schedule="step")
 
 
 def test_linear_lr_schedule_decays_to_zero_over_the_budget_and_survives_resume(tmp_path):
