@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.training import RunConfig, train_agent
+from agents.training import SCHEDULE_FIELDS, RunConfig, train_agent
 
 SOLVED = 0.95
 """Greedy success rate from which a run counts as solved."""
@@ -59,7 +59,7 @@ def run_name(variant: str, config: dict) -> str:
     same; the random streams differ after the resume point). A decaying learning
     rate or entropy coefficient depends on the budget, which then stays in the name.
     """
-    constant = all(config.get(name, "constant") == "constant" for name in ("lr_schedule", "ent_schedule"))
+    constant = all(config.get(name, "constant") == "constant" for name in SCHEDULE_FIELDS)
     digest = hashlib.sha1(run_key({**config, "timesteps": None} if constant else config).encode()).hexdigest()[:10]
     length = config["env_kwargs"].get("length", "x")
     return f"{variant}_L{length}_seed{config['seed']}_{digest}"

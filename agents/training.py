@@ -34,7 +34,10 @@ from agents.wrappers import PreviousActionReward, TruncationAsTermination
 DEFAULT_ENV = "warm_rl/TMaze-v0"
 
 SCHEDULES = ("constant", "linear")
-"""Values of ``RunConfig.lr_schedule`` and ``RunConfig.ent_schedule``."""
+"""Values of the schedule fields of ``RunConfig``."""
+
+SCHEDULE_FIELDS = ("lr_schedule", "ent_schedule")
+"""``RunConfig`` fields that take one of ``SCHEDULES``."""
 
 
 @dataclass
@@ -109,7 +112,7 @@ class RunConfig:
     keep_checkpoints: int = 2
 
     def __post_init__(self) -> None:
-        for name in ("lr_schedule", "ent_schedule"):
+        for name in SCHEDULE_FIELDS:
             if getattr(self, name) not in SCHEDULES:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; expected one of {SCHEDULES}")
 
