@@ -16,36 +16,20 @@ import sys
 from pathlib import Path
 
 from agents.benchmark import VARIANTS, plan_runs, plot, run_sweep, summarise
-from agents.defaults import DEFAULT_FEATURE_SKIP
-from agents.training import SCHEDULES, RunConfig
+from agents.cli import add_run_arguments, run_fields
+from agents.training import RunConfig
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--env", default="warm_rl/TMaze-v0")
+    add_run_arguments(parser)
     parser.add_argument("--lengths", type=int, nargs="+", default=[10])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--timesteps", type=int, default=150_000, help="steps per run")
     parser.add_argument("--timesteps-per-length", type=json.loads, default="{}",
                         help='JSON {"50": 1000000} overriding --timesteps per length')
-    parser.add_argument("--cell", default="gru")
-    parser.add_argument("--hidden-size", type=int, default=64)
-    parser.add_argument("--n-envs", type=int, default=8)
-    parser.add_argument("--ppo-kwargs", type=json.loads, default="{}")
-    parser.add_argument("--lr-schedule", choices=SCHEDULES, default=RunConfig.lr_schedule,
-                        help="linear: decay the learning rate to 0 over --timesteps")
-    parser.add_argument("--ent-schedule", choices=SCHEDULES, default=RunConfig.ent_schedule,
-                        help="linear: decay the entropy coefficient to 0 over --timesteps")
-    parser.add_argument("--feature-skip", action=argparse.BooleanOptionalAction, default=DEFAULT_FEATURE_SKIP,
-                        help="the heads see the features beside the recurrent output (all variants)")
-    parser.add_argument("--policy-kwargs", type=json.loads, default="{}", help="JSON dict for WarmRecurrentPolicy")
-    parser.add_argument("--warmup-kwargs", type=json.loads, default="{}",
-                        help='JSON dict of WarmupConfig fields for the warm variants, e.g. \'{"eps": 0.01}\'')
-    parser.add_argument("--horizon-terminal", action=argparse.BooleanOptionalAction, default=False,
-                        help="report time-limit ends as terminal (agents.TruncationAsTermination)")
     parser.add_argument("--eval-every", type=int, default=10_000)
-    parser.add_argument("--eval-episodes", type=int, default=100)
     parser.add_argument("--workers", type=int, default=1, help="parallel runs (one process each)")
     parser.add_argument("--ray-address", default=None, help="run on a Ray cluster (pip install warm-rl[ray])")
     parser.add_argument("--out", default="results/rl_benchmark", help="output path prefix")
@@ -54,22 +38,7 @@ def main(argv: list[str] | None = None) -> int:
                              "one's to continue its runs")
     args = parser.parse_args(argv)
 
-    base = RunConfig(
-        env=args.env,
-        cell=args.cell,
-        hidden_size=args.hidden_size,
-        n_envs=args.n_envs,
-        ppo_kwargs=args.ppo_kwargs,
-        lr_schedule=args.lr_schedule,
-        ent_schedule=args.ent_schedule,
-        policy_kwargs=args.policy_kwargs,
-        feature_skip=args.feature_skip,
-        warmup_kwargs=args.warmup_kwargs,
-        eval_every=args.eval_every,
-        eval_episodes=args.eval_episodes,
-        timesteps=args.timesteps,
-        horizon_terminal=args.horizon_terminal,
-    )
+    base = RunConfig(**run_fields(args), eval_every=args.eval_every, timesteps=args.timesteps)
     per_length = {int(k): int(v) for k, v in args.timesteps_per_length.items()}
     runs = plan_runs(base, args.variants, args.lengths, args.seeds, per_length)
     out = Path(args.out)

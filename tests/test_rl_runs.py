@@ -225,3 +225,20 @@ def test_benchmark_script_writes_table_plot_and_keeps_runs_in_the_work_dir(tmp_p
     assert len(benchmark.load_results(tmp_path / "sweep.jsonl")) == 1
     assert [p.name.split("_")[:3] for p in work.glob("*.zip")] == [["cold", "L3", "seed0"]]
     assert "cold L=3 seed=0" in capsys.readouterr().out
+
+
+def test_shared_flags_default_to_the_run_config_and_reach_it():
+    import argparse
+
+    from agents.cli import add_run_arguments, run_fields
+
+    parser = argparse.ArgumentParser()
+    add_run_arguments(parser)
+    assert RunConfig(**run_fields(parser.parse_args([]))) == RunConfig()
+    args = parser.parse_args(["--cell", "brc", "--no-feature-skip", "--ent-schedule", "linear",
+                              "--ppo-kwargs", '{"gamma": 0.9}', "--eval-episodes", "7"])
+    config = RunConfig(**run_fields(args))
+    assert (config.cell, config.feature_skip, config.ent_schedule, config.ppo_kwargs, config.eval_episodes) == (
+        "brc", False, "linear", {"gamma": 0.9}, 7)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--cell", "rnn"])

@@ -1,0 +1,65 @@
+"""Command-line flags shared by the training and benchmark scripts.
+
+``scripts/train.py`` (one run) and ``scripts/benchmark_rl.py`` (a sweep of runs)
+build the same :class:`agents.training.RunConfig`; the flags for its shared fields
+are declared here once, so both scripts accept them with the same names, defaults
+and help.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from agents.defaults import DEFAULT_FEATURE_SKIP
+from agents.training import DEFAULT_ENV, SCHEDULES, RunConfig
+from warm_rl import CELL_NAMES
+
+SHARED_RUN_FIELDS: tuple[str, ...] = (
+    "env", "cell", "hidden_size", "n_envs", "feature_skip", "warmup_kwargs", "horizon_terminal",
+    "ppo_kwargs", "lr_schedule", "ent_schedule", "policy_kwargs", "eval_episodes",
+)
+"""The :class:`RunConfig` fields set by :func:`add_run_arguments` (argparse dest = field name)."""
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the flags of the :class:`RunConfig` fields both scripts share.
+
+    Args:
+        parser: the script's parser; gains ``--env``, ``--cell``, ``--hidden-size``,
+            ``--n-envs``, ``--feature-skip/--no-feature-skip``, ``--warmup-kwargs``,
+            ``--horizon-terminal``, ``--ppo-kwargs``, ``--lr-schedule``,
+            ``--ent-schedule``, ``--policy-kwargs`` and ``--eval-episodes``.
+    """
+    parser.add_argument("--env", default=DEFAULT_ENV, help="gymnasium id (ours or any other)")
+    parser.add_argument("--cell", default=RunConfig.cell, choices=CELL_NAMES)
+    parser.add_argument("--hidden-size", type=int, default=RunConfig.hidden_size)
+    parser.add_argument("--n-envs", type=int, default=RunConfig.n_envs)
+    parser.add_argument("--feature-skip", action=argparse.BooleanOptionalAction, default=DEFAULT_FEATURE_SKIP,
+                        help="the policy and value heads see the features beside the recurrent output")
+    parser.add_argument("--warmup-kwargs", default="{}", type=json.loads,
+                        help='JSON WarmupConfig overrides for warmed-up agents, e.g. \'{"eps": 0.01}\'')
+    parser.add_argument("--horizon-terminal", action=argparse.BooleanOptionalAction, default=False,
+                        help="report time-limit ends as terminal (agents.TruncationAsTermination)")
+    parser.add_argument("--ppo-kwargs", default="{}", type=json.loads, help="JSON dict for RecurrentPPO")
+    parser.add_argument("--lr-schedule", choices=SCHEDULES, default=RunConfig.lr_schedule,
+                        help="linear: decay the learning rate to 0 over --timesteps")
+    parser.add_argument("--ent-schedule", choices=SCHEDULES, default=RunConfig.ent_schedule,
+                        help="linear: decay the entropy coefficient to 0 over --timesteps")
+    parser.add_argument("--policy-kwargs", default="{}", type=json.loads,
+                        help='JSON dict for WarmRecurrentPolicy, e.g. \'{"n_layers": 2}\'')
+    parser.add_argument("--eval-episodes", type=int, default=RunConfig.eval_episodes,
+                        help="greedy evaluation episodes")
+
+
+def run_fields(args: argparse.Namespace) -> dict[str, Any]:
+    """The :class:`RunConfig` keyword arguments of the flags added by :func:`add_run_arguments`.
+
+    Args:
+        args: the parsed namespace of a parser given to :func:`add_run_arguments`.
+
+    Returns:
+        ``{field: value}`` for every name in :data:`SHARED_RUN_FIELDS`.
+    """
+    return {field: getattr(args, field) for field in SHARED_RUN_FIELDS}
