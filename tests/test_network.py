@@ -7,7 +7,7 @@ import torch
 from torch.nn.utils.rnn import pack_sequence
 
 from warm_rl import CELL_NAMES, RecurrentNet
-from warm_rl.kernels import brc_scan, mgu_scan, nbrc_scan
+from warm_rl.kernels import brc_scan, gru_scan, mgu_scan, nbrc_scan
 
 CELL_KWARGS = {"chrono": {"t_max": 20}}
 CASES = [(cell, double) for cell in CELL_NAMES for double in (False, True)]
@@ -109,7 +109,8 @@ def test_gradcheck_float64(cell, double):
     assert torch.autograd.gradcheck(fn, (x, h0, c0))
 
 
-@pytest.mark.parametrize("scan,widths", [(mgu_scan, (2, 1, 1)), (brc_scan, (3, 0, 0))], ids=["mgu", "brc"])
+@pytest.mark.parametrize("scan,widths", [(mgu_scan, (2, 1, 1)), (brc_scan, (3, 0, 0)), (gru_scan, (3, 3, 3))],
+                         ids=["mgu", "brc", "gru"])
 def test_fused_scans_gradcheck_weights(scan, widths):
     torch.manual_seed(1)
     steps, batch, hidden = 4, 3, 3
@@ -117,6 +118,9 @@ def test_fused_scans_gradcheck_weights(scan, widths):
     h0 = torch.randn(batch, hidden, dtype=torch.float64, requires_grad=True)
     if scan is mgu_scan:
         weights = [torch.randn(hidden, hidden, dtype=torch.float64, requires_grad=True) for _ in range(2)]
+    elif scan is gru_scan:
+        weights = [torch.randn(3 * hidden, hidden, dtype=torch.float64, requires_grad=True),
+                   torch.randn(3 * hidden, dtype=torch.float64, requires_grad=True)]
     else:
         weights = [torch.randn(hidden, dtype=torch.float64, requires_grad=True) for _ in range(2)]
     assert torch.autograd.gradcheck(scan, (x, h0, *weights))
@@ -197,3 +201,22 @@ def test_double_layer_merged_scan_matches_separate_halves(cell):
     ref = torch.autograd.grad(out_w.pow(2).sum() + out_c.pow(2).sum(), list(layer.parameters()))
     for got, expected in zip(grads, ref, strict=True):
         torch.testing.assert_close(got, expected)
+
+
+def test_double_layer_inference_cache_follows_parameter_updates():
+    torch.manual_seed(0)
+    net = RecurrentNet("gru", 3, 8, double=True)
+    x = torch.randn(1, 4, 3)
+    with torch.no_grad():
+        before, _ = net(x)
+        assert torch.equal(net(x)[0], before)  # cached merge reused
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.5)
+    net(torch.randn(5, 4, 3))[0].pow(2).sum().backward()
+    optimizer.step()
+    with torch.no_grad():
+        after, _ = net(x)
+    torch.testing.assert_close(after, net(x)[0])  # with autograd: merged afresh
+    assert not torch.allclose(after, before)
+    net.load_state_dict({k: torch.zeros_like(v) for k, v in net.state_dict().items()})
+    with torch.no_grad():
+        assert torch.count_nonzero(net(x)[0]) == 0

@@ -390,12 +390,34 @@ class DoubleLayer(RecurrentLayer):
         self.warm.reset_parameters()
         self.cold.reset_parameters()
 
+    def _merged_parts(self, warm_parts: ScanParts, device: torch.device) -> ScanParts:
+        """The merged scan of both halves; without autograd, reused until a parameter changes.
+
+        Building the block-diagonal weights costs about as much as a one-step scan,
+        so step-by-step inference (a policy's rollout) keeps them; any in-place
+        update of a parameter (an optimizer step, ``load_state_dict``) bumps its
+        version and so invalidates the cached copy.
+        """
+        cold_parts = self.cold.scan_parts(device)
+        if torch.is_grad_enabled():
+            return merge_scan_parts(warm_parts, cold_parts)
+        sources = [warm_parts.w_in, warm_parts.b_in, cold_parts.w_in, cold_parts.b_in]
+        sources += [tensor for tensor, _, _ in warm_parts.recurrent + cold_parts.recurrent]
+        versions = [tensor._version for tensor in sources]
+        cached = self.__dict__.get("_merged_cache")
+        if cached is not None and cached[1] == versions and all(
+            a is b for a, b in zip(cached[0], sources, strict=True)
+        ):
+            return cached[2]
+        merged = merge_scan_parts(warm_parts, cold_parts)
+        self.__dict__["_merged_cache"] = (sources, versions, merged)
+        return merged
+
     def forward(self, x: Tensor, state: State, lengths: Tensor | None) -> tuple[Tensor, State]:
         warm_parts = self.warm.scan_parts(x.device)
         if warm_parts is not None:
             # both halves as one scan with block-diagonal recurrent weights
-            merged = merge_scan_parts(warm_parts, self.cold.scan_parts(x.device))
-            return run_scan(merged, x, state, lengths)
+            return run_scan(self._merged_parts(warm_parts, x.device), x, state, lengths)
         h0, c0 = state
         half = self.hidden_size // 2
         out_w, (h_w, c_w) = self.warm(x, (h0[:, :half], c0[:, :half]), lengths)

@@ -269,56 +269,47 @@ def _gru_forward(x_proj: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor, save: b
     steps = x_proj.shape[0]
     hidden = h0.shape[-1]
     w_hh_t = w_hh.t()
+    x_rz, x_n = x_proj.split([2 * hidden, hidden], dim=-1)
     out = x_proj.new_empty((steps,) + h0.shape)
-    if save:
-        gates = x_proj.new_empty((steps,) + h0.shape[:-1] + (3 * hidden,))
-        hidden_n = torch.empty_like(out)
-    else:
-        gates = out.new_empty(0)
-        hidden_n = out.new_empty(0)
+    recurrent = x_proj.new_empty(x_proj.shape) if save else out.new_empty(0)
     h = h0
     for t in range(steps):
         gh = torch.addmm(b_hh, h, w_hh_t)
-        gi = x_proj[t]
-        rz = torch.sigmoid(gi[:, : 2 * hidden] + gh[:, : 2 * hidden])
-        r = rz[:, :hidden]
-        z = rz[:, hidden:]
-        gh_n = gh[:, 2 * hidden :]
-        n = torch.tanh(gi[:, 2 * hidden :] + r * gh_n)
+        gh_rz, gh_n = gh.split([2 * hidden, hidden], dim=1)
+        r, z = torch.sigmoid(x_rz[t] + gh_rz).chunk(2, dim=1)
+        n = torch.tanh(torch.addcmul(x_n[t], r, gh_n))
         h = torch.lerp(n, h, z)
         out[t] = h
         if save:
-            gates[t, :, : 2 * hidden] = rz
-            gates[t, :, 2 * hidden :] = n
-            hidden_n[t] = gh_n
-    return out, gates, hidden_n
+            recurrent[t] = gh
+    return out, recurrent
 
 
 @torch.jit.script
-def _gru_backward(
-    grad_out: Tensor, h0: Tensor, out: Tensor, gates: Tensor, hidden_n: Tensor, w_hh: Tensor
-):
+def _gru_backward(grad_out: Tensor, x_proj: Tensor, h0: Tensor, out: Tensor, recurrent: Tensor, w_hh: Tensor):
     steps = out.shape[0]
     hidden = out.shape[-1]
     prev = torch.cat([h0.unsqueeze(0), out[:-1]], dim=0)
-    grad_x = grad_out.new_empty(out.shape[:-1] + (3 * hidden,))
-    grad_gh = torch.empty_like(grad_x)
+    # Gates recomputed for all steps at once; every per-step derivative is the incoming
+    # state gradient times a factor that depends on the forward pass only.
+    x_rz, x_n = x_proj.split([2 * hidden, hidden], dim=-1)
+    gh_rz, gh_n = recurrent.split([2 * hidden, hidden], dim=-1)
+    r, z = torch.sigmoid(x_rz + gh_rz).chunk(2, dim=-1)
+    n = torch.tanh(torch.addcmul(x_n, r, gh_n))
+    d_n = (1.0 - z) * (1.0 - n * n)  # d h' / d (pre-activation of n)
+    d_z = (prev - n) * z * (1.0 - z)  # d h' / d (pre-activation of z)
+    d_r = d_n * gh_n * r * (1.0 - r)  # d h' / d (pre-activation of r)
+    to_recurrent = torch.cat([d_r, d_z, d_n * r], dim=-1)
+    state_grads = torch.empty_like(out)
+    grad_gh = torch.empty_like(to_recurrent)
     dh = torch.zeros_like(h0)
     for t in range(steps - 1, -1, -1):
         dh_new = dh + grad_out[t]
-        r = gates[t, :, :hidden]
-        z = gates[t, :, hidden : 2 * hidden]
-        n = gates[t, :, 2 * hidden :]
-        h = prev[t]
-        dpn = dh_new * (1.0 - z) * (1.0 - n * n)
-        dpz = dh_new * (h - n) * z * (1.0 - z)
-        dpr = dpn * hidden_n[t] * r * (1.0 - r)
-        grad_x[t, :, :hidden] = dpr
-        grad_x[t, :, hidden : 2 * hidden] = dpz
-        grad_x[t, :, 2 * hidden :] = dpn
-        grad_gh[t, :, : 2 * hidden] = grad_x[t, :, : 2 * hidden]
-        grad_gh[t, :, 2 * hidden :] = dpn * r
-        dh = dh_new * z + torch.mm(grad_gh[t], w_hh)
+        state_grads[t] = dh_new
+        g = dh_new.repeat(1, 3) * to_recurrent[t]
+        grad_gh[t] = g
+        dh = torch.addmm(dh_new * z[t], g, w_hh)
+    grad_x = state_grads.repeat(1, 1, 3) * torch.cat([d_r, d_z, d_n], dim=-1)
     flat_gh = grad_gh.reshape(-1, 3 * hidden)
     grad_w_hh = torch.mm(flat_gh.t(), prev.reshape(-1, hidden))
     grad_b_hh = flat_gh.sum(0)
@@ -329,15 +320,15 @@ class _GRUScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x_proj: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor) -> Tensor:
         save = any(ctx.needs_input_grad)
-        out, gates, hidden_n = _gru_forward(x_proj, h0, w_hh, b_hh, save)
+        out, recurrent = _gru_forward(x_proj, h0, w_hh, b_hh, save)
         if save:
-            ctx.save_for_backward(h0, out, gates, hidden_n, w_hh)
+            ctx.save_for_backward(x_proj, h0, out, recurrent, w_hh)
         return out
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):
-        h0, out, gates, hidden_n, w_hh = ctx.saved_tensors
-        return _gru_backward(grad_out.contiguous(), h0, out, gates, hidden_n, w_hh)
+        x_proj, h0, out, recurrent, w_hh = ctx.saved_tensors
+        return _gru_backward(grad_out.contiguous(), x_proj, h0, out, recurrent, w_hh)
 
 
 def gru_scan(x_proj: Tensor, h0: Tensor, w_hh: Tensor, b_hh: Tensor) -> Tensor:
