@@ -37,8 +37,8 @@ BOOKKEEPING_FIELDS = ("checkpoint_every", "keep_checkpoints", "stats_every")
 
 
 OMITTED_WHEN_DEFAULT = {"policy_kwargs": {}, "lr_schedule": "constant", "ent_schedule": "constant"}
-"""RunConfig fields added after runs were recorded, left out of the key at their
-default so that the earlier runs keep their keys (and checkpoints)."""
+"""RunConfig fields added after runs were recorded, left out of the key at the value
+those runs had, so that the earlier runs keep their keys (and checkpoints)."""
 
 
 def run_key(config: dict) -> str:

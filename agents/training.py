@@ -16,7 +16,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.utils import LinearSchedule
 
 import envs  # noqa: F401  (registers the warm_rl/ tasks)
-from agents.defaults import DEFAULT_FEATURE_SKIP, DEFAULT_LR_SCHEDULE, DEFAULT_WARMUP
+from agents.defaults import DEFAULT_ENT_SCHEDULE, DEFAULT_FEATURE_SKIP, DEFAULT_LR_SCHEDULE, DEFAULT_WARMUP
 from agents.evaluation import Evaluation, evaluate
 from agents.ppo import WarmRecurrentPPO
 from agents.run_tracking import (
@@ -75,7 +75,8 @@ class RunConfig:
         lr_schedule: ``"linear"`` (default, ``agents.defaults.DEFAULT_LR_SCHEDULE``)
             decays the learning rate linearly to 0 over ``timesteps`` (a resumed run
             continues the decay); ``"constant"`` keeps it.
-        ent_schedule: the same for the entropy coefficient ``ent_coef``.
+        ent_schedule: the same for the entropy coefficient ``ent_coef`` (default
+            ``"linear"``, ``agents.defaults.DEFAULT_ENT_SCHEDULE``).
         eval_episodes: greedy episodes of the final evaluation.
         eval_every: env steps between two evaluations logged to ``eval/`` (0: none).
         stats_every: env steps between two points of the training-episode curve
@@ -104,7 +105,7 @@ class RunConfig:
     device: str = "auto"
     ppo_kwargs: dict[str, Any] = field(default_factory=dict)
     lr_schedule: str = DEFAULT_LR_SCHEDULE
-    ent_schedule: str = "constant"
+    ent_schedule: str = DEFAULT_ENT_SCHEDULE
     eval_episodes: int = 100
     eval_every: int = 0
     stats_every: int = 10_000

@@ -66,7 +66,7 @@ def test_run_key_ignores_bookkeeping_and_names_are_unique():
     assert benchmark.run_name("warm", config) == benchmark.run_name("warm", other)
     assert benchmark.run_name("warm", config).startswith("warm_L50_seed3_")
     assert benchmark.run_name("warm", config) != benchmark.run_name("warm", {**config, "seed": 4})
-    constant = {**config, "lr_schedule": "constant"}
+    constant = {**config, "lr_schedule": "constant", "ent_schedule": "constant"}
     assert benchmark.run_name("warm", constant) == benchmark.run_name("warm", {**constant, "timesteps": 7})
     assert benchmark.run_key(constant) != benchmark.run_key({**constant, "timesteps": 7})
     # runs recorded before policy_kwargs existed keep their names; set, it is part of the key
@@ -77,11 +77,11 @@ def test_run_key_ignores_bookkeeping_and_names_are_unique():
 
 
 def test_linear_schedule_keeps_the_budget_in_the_run_name():
-    config = asdict(RunConfig(seed=3, env_kwargs={"length": 50}, lr_schedule="constant"))
+    config = asdict(RunConfig(seed=3, env_kwargs={"length": 50}, lr_schedule="constant", ent_schedule="constant"))
     older = {k: v for k, v in config.items() if k not in ("lr_schedule", "ent_schedule")}
     assert benchmark.run_name("warm", older) == benchmark.run_name("warm", config)
     linear = {**config, "lr_schedule": "linear"}
-    assert RunConfig().lr_schedule == "linear"
+    assert (RunConfig().lr_schedule, RunConfig().ent_schedule) == ("linear", "linear")
     assert benchmark.run_name("warm", linear) != benchmark.run_name("warm", config)
     assert benchmark.run_name("warm", linear) != benchmark.run_name("warm", {**linear, "timesteps": 7})
     entropy = {**config, "ent_schedule": "linear"}
