@@ -9,6 +9,8 @@ agent, the probability of turning up at the junction after each cue.
     python scripts/tmaze_probe.py --length 50 --seeds 0 1 2 3            # fresh warmed-up agents
     python scripts/tmaze_probe.py --length 50 --warmup-kwargs '{"eps": 0.01}'
     python scripts/tmaze_probe.py --length 50 --model runs/tmaze50.zip    # a saved agent
+    python scripts/tmaze_probe.py --length 100 --model runs/tmaze100.zip --walk 20
+        # + its action probabilities along the corridor and how far 20 sampled episodes get
 
 The distance after warm-up predicts how fast PPO can learn the memory part: the
 policy head must grow weights of the order of (logit gap) / distance.
@@ -23,6 +25,7 @@ import sys
 import gymnasium as gym
 import numpy as np
 import torch
+from stable_baselines3.common.env_util import make_vec_env
 
 import envs  # noqa: F401  (registers warm_rl/TMaze-v0)
 from agents import WarmRecurrentPPO
@@ -43,6 +46,51 @@ def corridor_observations(length: int) -> dict[int, np.ndarray]:
             seen.append(obs)
         walks[goal] = np.stack(seen)
     return walks
+
+
+def walk_probabilities(model: WarmRecurrentPPO, length: int) -> np.ndarray:
+    """The actor's action probabilities at every step of the straight walk after the up cue.
+
+    Returns:
+        ``(length + 1, n_actions)``: row ``t`` at cell ``x = t`` (columns: right, up, left, down).
+    """
+    policy = model.policy
+    walk = corridor_observations(length)[GOAL_UP]
+    features = torch.cat(policy.episode_features([walk])["actor"])
+    with torch.no_grad():
+        latent, _ = policy._process_sequence(
+            features, policy.lstm_actor.zero_state(1), torch.zeros(len(features)), policy.lstm_actor
+        )
+        probs = policy._get_action_dist_from_latent(policy.mlp_extractor.forward_actor(latent)).distribution.probs
+    return probs.numpy()
+
+
+def sampled_reach(model: WarmRecurrentPPO, length: int, episodes: int, seed: int = 0) -> tuple[float, np.ndarray]:
+    """How far ``episodes`` episodes of the stochastic policy get, run side by side.
+
+    Returns:
+        The fraction that reached the junction and turned (ended before the horizon),
+        and the furthest cell of each episode, shape ``(episodes,)``.
+    """
+    vec = make_vec_env("warm_rl/TMaze-v0", n_envs=episodes, seed=seed, env_kwargs={"length": length})
+    obs = vec.reset()
+    state, starts = None, np.ones(episodes, dtype=bool)
+    running = np.ones(episodes, dtype=bool)
+    furthest = np.zeros(episodes, dtype=int)
+    reached = np.zeros(episodes, dtype=bool)
+    while running.any():
+        actions, state = model.predict(obs, state=state, episode_start=starts, deterministic=False)
+        obs, _, dones, infos = vec.step(actions)
+        positions = np.array([env.unwrapped._x for env in vec.envs])  # after a reset: 0
+        furthest = np.where(running, np.maximum(furthest, positions), furthest)
+        ended = running & dones
+        truncated = np.array([info.get("TimeLimit.truncated", False) for info in infos])
+        reached |= ended & ~truncated
+        furthest = np.where(ended & ~truncated, length, furthest)
+        running &= ~dones
+        starts = dones
+    vec.close()
+    return float(reached.mean()), furthest
 
 
 def probe(model: WarmRecurrentPPO, length: int) -> dict:
@@ -80,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup-kwargs", default="{}", type=json.loads, help="JSON WarmupConfig overrides")
     parser.add_argument("--feature-skip", action=argparse.BooleanOptionalAction, default=DEFAULT_FEATURE_SKIP,
                         help="fresh agents' heads see the features too")
+    parser.add_argument("--walk", type=int, default=0, metavar="EPISODES",
+                        help="also print the action probabilities along the corridor and how far "
+                             "EPISODES sampled episodes get")
     args = parser.parse_args(argv)
     if args.length < 1:
         parser.error(f"--length must be >= 1, got {args.length}")
@@ -110,7 +161,24 @@ def main(argv: list[str] | None = None) -> int:
         vaa_text = "-" if vaa is None else f"{vaa:.3f}"
         p_up = result["p_up"]
         print(f"| {name} | {vaa_text} | {cells} | {p_up[GOAL_UP]:.2f} / {p_up[GOAL_DOWN]:.2f} |")
+    if args.walk > 0:
+        print_walks(agents, args.length, args.walk)
     return 0
+
+
+def print_walks(agents: list, length: int, episodes: int) -> None:
+    """Action probabilities along the straight walk, and the reach of sampled episodes."""
+    steps = sorted({0, 1, 2, 5, min(10, length), length // 2, length - 1, length})
+    print("\n| agent | step | P(right) | P(up) | P(left) | P(down) |\n|---|---|---|---|---|---|")
+    for name, model, _ in agents:
+        probs = walk_probabilities(model, length)
+        for t in steps:
+            print(f"| {name} | {t} | " + " | ".join(f"{p:.3f}" for p in probs[t]) + " |")
+    print("\n| agent | sampled episodes reaching the junction | furthest cell (min / median / max) |\n|---|---|---|")
+    for name, model, _ in agents:
+        fraction, furthest = sampled_reach(model, length, episodes)
+        print(f"| {name} | {fraction:.2f} of {episodes} | {furthest.min()} / {int(np.median(furthest))} / "
+              f"{furthest.max()} |")
 
 
 if __name__ == "__main__":

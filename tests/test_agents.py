@@ -321,3 +321,23 @@ def test_tmaze_probe_script_on_fresh_and_saved_agents(tmp_path):
     assert saved.returncode == 0, saved.stderr
     p_up = saved.stdout.strip().splitlines()[-1].split("|")[-2]
     assert all(0.0 <= float(p) <= 1.0 for p in p_up.split("/"))
+
+
+def test_tmaze_probe_walk_probabilities_and_sampled_reach():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "tmaze_probe.py"
+    spec = importlib.util.spec_from_file_location("tmaze_probe_script", path)
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    model = make_model()
+    probs = probe.walk_probabilities(model, 6)
+    assert probs.shape == (7, 4)
+    np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-5)
+    torch.manual_seed(0)  # actions are sampled from torch's global generator
+    fraction, furthest = probe.sampled_reach(model, 2, episodes=6, seed=0)
+    assert furthest.shape == (6,) and furthest.min() >= 0 and furthest.max() <= 2
+    assert 0.0 <= fraction <= float((furthest == 2).mean())
+    torch.manual_seed(0)
+    again, furthest_again = probe.sampled_reach(model, 2, episodes=6, seed=0)
+    assert again == fraction and np.array_equal(furthest_again, furthest)
