@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     work_dir = Path(args.work_dir) if args.work_dir else None
     results = run_sweep(runs, out.with_suffix(".jsonl"), args.workers, args.ray_address, work_dir)
     table = summarise(results)
-    command = "python scripts/benchmark_rl.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python scripts/benchmark_rl.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     out.with_suffix(".md").write_text(f"# RL benchmark\n\nCommand: `{command}`\n\n{table}\n")
     plot(results, out.with_suffix(".png"))
     print(table)

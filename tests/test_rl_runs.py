@@ -221,6 +221,7 @@ def test_benchmark_script_writes_table_plot_and_keeps_runs_in_the_work_dir(tmp_p
     assert script.main(argv) == 0
     table = (tmp_path / "sweep.md").read_text()
     assert "| 3 | cold | " in table and "--work-dir" in table
+    assert """--ppo-kwargs '{"n_steps": 16""" in table  # the recorded command can be pasted into a shell
     assert (tmp_path / "sweep.png").stat().st_size > 0
     assert len(benchmark.load_results(tmp_path / "sweep.jsonl")) == 1
     assert [p.name.split("_")[:3] for p in work.glob("*.zip")] == [["cold", "L3", "seed0"]]
