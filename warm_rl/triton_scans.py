@@ -1,0 +1,343 @@
+"""GPU time scans of the MGU, BRC and nBRC recurrences as single Triton kernels.
+
+On a GPU the TorchScript scans of :mod:`warm_rl.kernels` launch about ten tiny
+kernels per time step forward and as many backward; at batch 32 and width 128
+each kernel does almost nothing, so a 300-step sequence costs thousands of
+launches. Here the whole time loop of one batch block runs inside one kernel:
+the state stays in registers, the recurrent matrices are read from the L2
+cache at every step in ``BLOCK_K``-wide slices, and the products use
+``tl.dot`` in full fp32 precision (``input_precision="ieee"``, no TF32), so the
+results match the CPU scans to rounding.
+
+The state of the previous step is read back in slices along the reduction
+dimension from the output buffer the kernel has just written, separated by a
+block-wide barrier; any width works (the tiles are padded to a power of two
+of at least 16 and masked).
+
+Each forward kernel writes the gates its backward needs; each backward kernel
+runs the time loop in reverse and returns the gradients of the input
+projections and of the initial state. The recurrent weight gradients are then
+summed over all time steps with one matmul, as in :mod:`warm_rl.kernels`.
+
+Used by :func:`warm_rl.kernels.mgu_scan`, :func:`~warm_rl.kernels.brc_scan`
+and :func:`~warm_rl.kernels.nbrc_scan` for float32 CUDA tensors when Triton
+is installed (it ships with torch's CUDA builds); set the environment
+variable ``WARM_RL_NO_TRITON=1`` to use the TorchScript scans instead.
+"""
+
+from __future__ import annotations
+
+import triton
+import triton.language as tl
+import torch
+from torch import Tensor
+
+BLOCK_B = 16  # batch rows per program (tl.dot needs at least 16)
+BLOCK_K = 32  # width of the reduction slices
+
+
+@triton.jit
+def _tanh(x):
+    return 2.0 * tl.sigmoid(2.0 * x) - 1.0
+
+
+@triton.jit
+def _slice_matmul(
+    left_ptr, left_row_stride, w_ptr, w_row_stride, w_col_stride,
+    rows, cols, row_mask, col_mask, H,
+    BB: tl.constexpr, BH: tl.constexpr, BK: tl.constexpr,
+):
+    """``left[rows, :H] @ W[:H, cols]`` with ``W[k, j] = w_ptr[k * w_row_stride + j * w_col_stride]``."""
+    acc = tl.zeros((BB, BH), dtype=tl.float32)
+    for k0 in tl.static_range(0, BH, BK):
+        ks = k0 + tl.arange(0, BK)
+        k_mask = ks < H
+        left = tl.load(left_ptr + rows[:, None] * left_row_stride + ks[None, :],
+                       mask=row_mask[:, None] & k_mask[None, :], other=0.0)
+        w = tl.load(w_ptr + ks[:, None] * w_row_stride + cols[None, :] * w_col_stride,
+                    mask=k_mask[:, None] & col_mask[None, :], other=0.0)
+        acc += tl.dot(left, w, input_precision="ieee")
+    return acc
+
+
+@triton.jit
+def _slice_product_matmul(
+    a_ptr, b_ptr, row_stride, w_ptr, w_row_stride, w_col_stride,
+    rows, cols, row_mask, col_mask, H,
+    BB: tl.constexpr, BH: tl.constexpr, BK: tl.constexpr,
+):
+    """``(a * b)[rows, :H] @ W[:H, cols]`` (elementwise product of two row-major buffers)."""
+    acc = tl.zeros((BB, BH), dtype=tl.float32)
+    for k0 in tl.static_range(0, BH, BK):
+        ks = k0 + tl.arange(0, BK)
+        k_mask = ks < H
+        mask = row_mask[:, None] & k_mask[None, :]
+        offsets = rows[:, None] * row_stride + ks[None, :]
+        left = tl.load(a_ptr + offsets, mask=mask, other=0.0) * tl.load(b_ptr + offsets, mask=mask, other=0.0)
+        w = tl.load(w_ptr + ks[:, None] * w_row_stride + cols[None, :] * w_col_stride,
+                    mask=k_mask[:, None] & col_mask[None, :], other=0.0)
+        acc += tl.dot(left, w, input_precision="ieee")
+    return acc
+
+
+# --------------------------------------------------------------------------- MGU
+
+
+@triton.jit
+def _mgu_forward_kernel(
+    x_ptr, states_ptr, forget_ptr, cand_ptr, u_f_ptr, u_h_ptr, T, B, H,
+    BB: tl.constexpr, BH: tl.constexpr, BK: tl.constexpr,
+):
+    rows = tl.program_id(0) * BB + tl.arange(0, BB)
+    cols = tl.arange(0, BH)
+    row_mask = rows < B
+    col_mask = cols < H
+    mask = row_mask[:, None] & col_mask[None, :]
+    tile = rows[:, None] * H + cols[None, :]
+    x_tile = rows[:, None] * (2 * H) + cols[None, :]
+    h = tl.load(states_ptr + tile, mask=mask, other=0.0)
+    for t in range(T):
+        prev_ptr = states_ptr + t * B * H
+        # f = s(xf + h U_f^T): W[k, j] = U_f[j, k]
+        pre_f = _slice_matmul(prev_ptr, H, u_f_ptr, 1, H, rows, cols, row_mask, col_mask, H, BB, BH, BK)
+        x_t = x_ptr + t * B * 2 * H
+        f = tl.sigmoid(tl.load(x_t + x_tile, mask=mask, other=0.0) + pre_f)
+        tl.store(forget_ptr + t * B * H + tile, f, mask=mask)
+        tl.debug_barrier()
+        pre_g = _slice_product_matmul(forget_ptr + t * B * H, prev_ptr, H, u_h_ptr, 1, H,
+                                      rows, cols, row_mask, col_mask, H, BB, BH, BK)
+        g = _tanh(tl.load(x_t + H + x_tile, mask=mask, other=0.0) + pre_g)
+        h = h + f * (g - h)
+        tl.store(cand_ptr + t * B * H + tile, g, mask=mask)
+        tl.store(states_ptr + (t + 1) * B * H + tile, h, mask=mask)
+        tl.debug_barrier()
+
+
+@triton.jit
+def _mgu_backward_kernel(
+    grad_out_ptr, states_ptr, forget_ptr, cand_ptr, u_f_ptr, u_h_ptr, grad_x_ptr, grad_h0_ptr, T, B, H,
+    BB: tl.constexpr, BH: tl.constexpr, BK: tl.constexpr,
+):
+    rows = tl.program_id(0) * BB + tl.arange(0, BB)
+    cols = tl.arange(0, BH)
+    row_mask = rows < B
+    col_mask = cols < H
+    mask = row_mask[:, None] & col_mask[None, :]
+    tile = rows[:, None] * H + cols[None, :]
+    x_tile = rows[:, None] * (2 * H) + cols[None, :]
+    dh = tl.zeros((BB, BH), dtype=tl.float32)
+    for i in range(T):
+        t = T - 1 - i
+        dh_new = dh + tl.load(grad_out_ptr + t * B * H + tile, mask=mask, other=0.0)
+        f = tl.load(forget_ptr + t * B * H + tile, mask=mask, other=0.0)
+        g = tl.load(cand_ptr + t * B * H + tile, mask=mask, other=0.0)
+        h = tl.load(states_ptr + t * B * H + tile, mask=mask, other=0.0)
+        gx_t = grad_x_ptr + t * B * 2 * H
+        da_g = dh_new * f * (1.0 - g * g)
+        tl.store(gx_t + H + x_tile, da_g, mask=mask)
+        tl.debug_barrier()
+        dr = _slice_matmul(gx_t + H, 2 * H, u_h_ptr, H, 1, rows, cols, row_mask, col_mask, H, BB, BH, BK)
+        da_f = (dh_new * (g - h) + dr * h) * f * (1.0 - f)
+        tl.store(gx_t + x_tile, da_f, mask=mask)
+        tl.debug_barrier()
+        from_f = _slice_matmul(gx_t, 2 * H, u_f_ptr, H, 1, rows, cols, row_mask, col_mask, H, BB, BH, BK)
+        dh = dh_new * (1.0 - f) + dr * f + from_f
+    tl.store(grad_h0_ptr + tile, dh, mask=mask)
+
+
+# ---------------------------------------------------------------- BRC and nBRC
+
+
+@triton.jit
+def _brc_forward_kernel(
+    x_ptr, states_ptr, gate_c_ptr, gate_a_ptr, cand_ptr, w_c_ptr, w_a_ptr, T, B, H,
+    FULL: tl.constexpr, BB: tl.constexpr, BH: tl.constexpr, BK: tl.constexpr,
+):
+    rows = tl.program_id(0) * BB + tl.arange(0, BB)
+    cols = tl.arange(0, BH)
+    row_mask = rows < B
+    col_mask = cols < H
+    mask = row_mask[:, None] & col_mask[None, :]
+    tile = rows[:, None] * H + cols[None, :]
+    x_tile = rows[:, None] * (3 * H) + cols[None, :]
+    h = tl.load(states_ptr + tile, mask=mask, other=0.0)
+    if not FULL:
+        w_c = tl.load(w_c_ptr + cols, mask=col_mask, other=0.0)[None, :]
+        w_a = tl.load(w_a_ptr + cols, mask=col_mask, other=0.0)[None, :]
+    for t in range(T):
+        x_t = x_ptr + t * B * 3 * H
+        if FULL:
+            # [c, a] pre-activations: h @ W_ca^T, W_ca rows [W_c; W_a]
+            prev_ptr = states_ptr + t * B * H
+            rec_c = _slice_matmul(prev_ptr, H, w_c_ptr, 1, H, rows, cols, row_mask, col_mask, H, BB, BH, BK)
+            rec_a = _slice_matmul(prev_ptr, H, w_c_ptr + H * H, 1, H, rows, cols, row_mask, col_mask, H,
+                                  BB, BH, BK)
+        else:
+            rec_c = w_c * h
+            rec_a = w_a * h
+        c = tl.sigmoid(tl.load(x_t + x_tile, mask=mask, other=0.0) + rec_c)
+        a = 1.0 + _tanh(tl.load(x_t + H + x_tile, mask=mask, other=0.0) + rec_a)
+        n = _tanh(tl.load(x_t + 2 * H + x_tile, mask=mask, other=0.0) + a * h)
+        h = n + c * (h - n)
+        tl.store(gate_c_ptr + t * B * H + tile, c, mask=mask)
+        tl.store(gate_a_ptr + t * B * H + tile, a, mask=mask)
+        tl.store(cand_ptr + t * B * H + tile, n, mask=mask)
+        tl.store(states_ptr + (t + 1) * B * H + tile, h, mask=mask)
+        if FULL:
+            tl.debug_barrier()
+
+
+@triton.jit
+def _brc_backward_kernel(
+    grad_out_ptr, states_ptr, gate_c_ptr, gate_a_ptr, cand_ptr, w_c_ptr, w_a_ptr, grad_x_ptr, grad_h0_ptr,
+    T, B, H,
+    FULL: tl.constexpr, BB: tl.constexpr, BH: tl.constexpr, BK: tl.constexpr,
+):
+    rows = tl.program_id(0) * BB + tl.arange(0, BB)
+    cols = tl.arange(0, BH)
+    row_mask = rows < B
+    col_mask = cols < H
+    mask = row_mask[:, None] & col_mask[None, :]
+    tile = rows[:, None] * H + cols[None, :]
+    x_tile = rows[:, None] * (3 * H) + cols[None, :]
+    if not FULL:
+        w_c = tl.load(w_c_ptr + cols, mask=col_mask, other=0.0)[None, :]
+        w_a = tl.load(w_a_ptr + cols, mask=col_mask, other=0.0)[None, :]
+    dh = tl.zeros((BB, BH), dtype=tl.float32)
+    for i in range(T):
+        t = T - 1 - i
+        dh_new = dh + tl.load(grad_out_ptr + t * B * H + tile, mask=mask, other=0.0)
+        c = tl.load(gate_c_ptr + t * B * H + tile, mask=mask, other=0.0)
+        a = tl.load(gate_a_ptr + t * B * H + tile, mask=mask, other=0.0)
+        n = tl.load(cand_ptr + t * B * H + tile, mask=mask, other=0.0)
+        h = tl.load(states_ptr + t * B * H + tile, mask=mask, other=0.0)
+        dz = dh_new * (1.0 - c) * (1.0 - n * n)
+        dpre_a = dz * h * (1.0 - (a - 1.0) * (a - 1.0))
+        dpre_c = dh_new * (h - n) * c * (1.0 - c)
+        gx_t = grad_x_ptr + t * B * 3 * H
+        tl.store(gx_t + x_tile, dpre_c, mask=mask)
+        tl.store(gx_t + H + x_tile, dpre_a, mask=mask)
+        tl.store(gx_t + 2 * H + x_tile, dz, mask=mask)
+        dh = dh_new * c + dz * a
+        if FULL:
+            tl.debug_barrier()
+            dh += _slice_matmul(gx_t, 3 * H, w_c_ptr, H, 1, rows, cols, row_mask, col_mask, H, BB, BH, BK)
+            dh += _slice_matmul(gx_t + H, 3 * H, w_c_ptr + H * H, H, 1, rows, cols, row_mask, col_mask, H,
+                                BB, BH, BK)
+        else:
+            dh += dpre_c * w_c + dpre_a * w_a
+    tl.store(grad_h0_ptr + tile, dh, mask=mask)
+
+
+# ----------------------------------------------------------------- launching
+
+
+def _launch_shape(batch: int, hidden: int) -> tuple[tuple[int], dict]:
+    block_h = max(16, triton.next_power_of_2(hidden))
+    meta = {"BB": BLOCK_B, "BH": block_h, "BK": min(BLOCK_K, block_h), "num_warps": 4 if block_h <= 128 else 8}
+    return (triton.cdiv(batch, BLOCK_B),), meta
+
+
+def _states_buffer(x_proj: Tensor, h0: Tensor) -> Tensor:
+    """``(T + 1, B, H)``: ``h0`` then room for every state."""
+    states = x_proj.new_empty((x_proj.shape[0] + 1,) + tuple(h0.shape))
+    states[0] = h0
+    return states
+
+
+class _TritonMGUScan(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x_proj: Tensor, h0: Tensor, u_f: Tensor, u_h: Tensor) -> Tensor:
+        x_proj, h0, u_f, u_h = (t.contiguous() for t in (x_proj, h0, u_f, u_h))
+        steps, batch = x_proj.shape[:2]
+        hidden = h0.shape[-1]
+        states = _states_buffer(x_proj, h0)
+        forget = x_proj.new_empty((steps, batch, hidden))
+        cand = torch.empty_like(forget)
+        grid, meta = _launch_shape(batch, hidden)
+        _mgu_forward_kernel[grid](x_proj, states, forget, cand, u_f, u_h, steps, batch, hidden, **meta)
+        if any(ctx.needs_input_grad):
+            ctx.save_for_backward(states, forget, cand, u_f, u_h)
+        return states[1:]
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):
+        states, forget, cand, u_f, u_h = ctx.saved_tensors
+        steps, batch, hidden = forget.shape
+        grad_x = forget.new_empty((steps, batch, 2 * hidden))
+        grad_h0 = forget.new_empty((batch, hidden))
+        grid, meta = _launch_shape(batch, hidden)
+        _mgu_backward_kernel[grid](grad_out.contiguous(), states, forget, cand, u_f, u_h, grad_x, grad_h0,
+                                   steps, batch, hidden, **meta)
+        prev = states[:-1].reshape(-1, hidden)
+        flat_gx = grad_x.reshape(-1, 2 * hidden)
+        grad_u_f = flat_gx[:, :hidden].t() @ prev
+        grad_u_h = flat_gx[:, hidden:].t() @ (forget.reshape(-1, hidden) * prev)
+        return grad_x, grad_h0, grad_u_f, grad_u_h
+
+
+class _TritonBRCScan(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x_proj: Tensor, h0: Tensor, w_c: Tensor, w_a: Tensor, full: bool) -> Tensor:
+        x_proj, h0, w_c, w_a = (t.contiguous() for t in (x_proj, h0, w_c, w_a))
+        steps, batch = x_proj.shape[:2]
+        hidden = h0.shape[-1]
+        states = _states_buffer(x_proj, h0)
+        gate_c = x_proj.new_empty((steps, batch, hidden))
+        gate_a = torch.empty_like(gate_c)
+        cand = torch.empty_like(gate_c)
+        grid, meta = _launch_shape(batch, hidden)
+        w_a_arg = w_c if full else w_a  # unused by the full kernel
+        _brc_forward_kernel[grid](x_proj, states, gate_c, gate_a, cand, w_c, w_a_arg, steps, batch, hidden,
+                                  FULL=full, **meta)
+        ctx.full = full
+        if any(ctx.needs_input_grad):
+            ctx.save_for_backward(states, gate_c, gate_a, cand, w_c, w_a)
+        return states[1:]
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):
+        states, gate_c, gate_a, cand, w_c, w_a = ctx.saved_tensors
+        full = ctx.full
+        steps, batch, hidden = gate_c.shape
+        grad_x = gate_c.new_empty((steps, batch, 3 * hidden))
+        grad_h0 = gate_c.new_empty((batch, hidden))
+        grid, meta = _launch_shape(batch, hidden)
+        _brc_backward_kernel[grid](grad_out.contiguous(), states, gate_c, gate_a, cand, w_c, w_c if full else w_a,
+                                   grad_x, grad_h0, steps, batch, hidden, FULL=full, **meta)
+        prev = states[:-1].reshape(-1, hidden)
+        flat_gca = grad_x[:, :, : 2 * hidden].reshape(-1, 2 * hidden)
+        if full:
+            grad_w_c = flat_gca.t() @ prev
+            grad_w_a = torch.zeros_like(w_a)
+        else:
+            grad_w_c = (flat_gca[:, :hidden] * prev).sum(0)
+            grad_w_a = (flat_gca[:, hidden:] * prev).sum(0)
+        return grad_x, grad_h0, grad_w_c, grad_w_a, None
+
+
+def mgu_scan(x_proj: Tensor, h0: Tensor, u_f: Tensor, u_h: Tensor) -> Tensor:
+    """As :func:`warm_rl.kernels.mgu_scan`, one Triton kernel each way.
+
+    Shape:
+        x_proj ``(T, B, 2H)``, h0 ``(B, H)``, u_f and u_h ``(H, H)``; output ``(T, B, H)``.
+    """
+    return _TritonMGUScan.apply(x_proj, h0, u_f, u_h)
+
+
+def brc_scan(x_proj: Tensor, h0: Tensor, w_c: Tensor, w_a: Tensor) -> Tensor:
+    """As :func:`warm_rl.kernels.brc_scan`, one Triton kernel each way.
+
+    Shape:
+        x_proj ``(T, B, 3H)``, h0 ``(B, H)``, w_c and w_a ``(H,)``; output ``(T, B, H)``.
+    """
+    return _TritonBRCScan.apply(x_proj, h0, w_c, w_a, False)
+
+
+def nbrc_scan(x_proj: Tensor, h0: Tensor, w_ca: Tensor) -> Tensor:
+    """As :func:`warm_rl.kernels.nbrc_scan`, one Triton kernel each way.
+
+    Shape:
+        x_proj ``(T, B, 3H)``, h0 ``(B, H)``, w_ca ``(2H, H)``; output ``(T, B, H)``.
+    """
+    return _TritonBRCScan.apply(x_proj, h0, w_ca, w_ca.new_empty(0), True)
