@@ -40,6 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     what.add_argument("--benchmark", choices=BENCHMARKS, default="copy")
     what.add_argument("--table", type=int, choices=sorted(TABLES), default=None,
                       help="run a paper table's grid instead of one configuration")
+    what.add_argument("--aggregate", action="store_true",
+                      help="table: rewrite the table and figures from the finished runs only "
+                           "(after several processes ran parts of the grid)")
     what.add_argument("--cell", choices=CELL_NAMES, default="gru")
     what.add_argument("--warmup", choices=WARMUP_MODES, default="none")
     what.add_argument("--speed", action="store_true",
@@ -102,15 +105,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.speed:
         cells = args.cells or ("gru", "lstm", "mgu", "brc", "nbrc")
-        timings = speed_benchmark(
-            cells, seq_length=args.seq_length or 300, hidden_size=args.hidden_size or 128,
-            train_size=args.train_size or 40_000, epochs=args.epochs or 1, device=args.device,
-            progress=not args.no_progress,
-        )
-        reference = timings.get("gru")
-        for cell, seconds in timings.items():
+        reference = None
+        for cell in cells:
+            seconds = speed_benchmark(
+                (cell,), seq_length=args.seq_length or 300, hidden_size=args.hidden_size or 128,
+                train_size=args.train_size or 40_000, epochs=args.epochs or 1, device=args.device,
+                progress=not args.no_progress,
+            )[cell]
+            reference = seconds if cell == "gru" else reference
             ratio = f"  ({seconds / reference:.2f}x GRU)" if reference else ""
-            print(f"{cell:6s} {seconds:8.2f} s per epoch{ratio}")
+            print(f"{cell:6s} {seconds:8.2f} s per epoch{ratio}", flush=True)
         return 0
     if args.table is not None:
         words = [sys.argv[0], *(sys.argv[1:] if argv is None else argv)]
@@ -119,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             args.table, seeds=args.seeds or (0, 1, 2), epochs=args.epochs, cells=args.cells,
             modes=args.modes, values=args.values, hidden_size=args.hidden_size,
             num_layers=args.num_layers, train_size=args.train_size, val_size=args.val_size,
+            train_missing=not args.aggregate,
             test_size=args.test_size, data_dir=args.data_dir, out_dir=args.out_dir,
             name=args.name, command=command, base_config=config,
         )

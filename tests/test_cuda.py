@@ -21,6 +21,13 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 needs_triton = pytest.mark.skipif(importlib.util.find_spec("triton") is None, reason="needs Triton")
 CUDA = torch.device("cuda")
 
+
+@pytest.fixture(autouse=True)
+def exact_float32(monkeypatch):
+    """Full fp32 products on the GPU (torch's cuDNN RNNs and our scans use TF32 by default)."""
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
+
 # (name, TorchScript scan, number of input projections, recurrent argument shapes given H)
 SCANS = [
     ("mgu", lambda *a: kernels._MGUScan.apply(*a), 2, lambda h: [(h, h), (h, h)]),
@@ -54,6 +61,18 @@ def test_triton_scan_matches_torchscript_scan(name, reference, gates, shapes, st
     (new_out * weights).sum().backward()
     for ref, new in zip(ref_args, new_args, strict=True):
         torch.testing.assert_close(new.grad, ref.grad, rtol=1e-3, atol=1e-4)
+
+
+@needs_triton
+@pytest.mark.parametrize("name,reference,gates,shapes", SCANS, ids=[s[0] for s in SCANS])
+def test_triton_scan_in_tf32_stays_close(name, reference, gates, shapes, monkeypatch):
+    from warm_rl import triton_scans
+
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", True)
+    assert triton_scans.dot_precision() == "tf32"
+    inputs = _scan_inputs(gates, shapes, 100, 32, 128)
+    torch.testing.assert_close(getattr(triton_scans, f"{name}_scan")(*inputs), reference(*inputs),
+                               rtol=0.0, atol=2e-2)
 
 
 @needs_triton

@@ -414,9 +414,12 @@ class DoubleLayer(RecurrentLayer):
         return merged
 
     def forward(self, x: Tensor, state: State, lengths: Tensor | None) -> tuple[Tensor, State]:
-        warm_parts = self.warm.scan_parts(x.device)
+        # On the CPU both halves run as one scan with block-diagonal recurrent weights
+        # (one time loop instead of two). On a GPU each half is its own kernel: a merged
+        # width-2H scan does twice the arithmetic and leaves the fast register-resident
+        # path of warm_rl.triton_scans.
+        warm_parts = self.warm.scan_parts(x.device) if x.device.type == "cpu" else None
         if warm_parts is not None:
-            # both halves as one scan with block-diagonal recurrent weights
             return run_scan(self._merged_parts(warm_parts, x.device), x, state, lengths)
         h0, c0 = state
         half = self.hidden_size // 2

@@ -59,17 +59,24 @@ def plot_learning_curves(
             ``test_loss``, ``vaa``).
         path: PNG file to write.
         title: figure title.
-        metric_label: y label of the left panel.
+        metric_label: y label of the left panel. Histories without any finite
+            ``test_loss`` (tested only at the end) show ``val_loss`` instead,
+            labelled "validation".
         log_loss: logarithmic loss axis.
     """
     plt = _pyplot()
     fig, (ax_loss, ax_vaa) = plt.subplots(1, 2, figsize=(10, 3.8))
+    losses = [h.get("test_loss", math.nan) for runs in histories.values() for r in runs for h in r]
+    loss_key = "test_loss"
+    if not any(math.isfinite(v) for v in losses):  # trained with the test set only at the end
+        loss_key = "val_loss"
+        metric_label = metric_label.replace("test", "validation")
     for label, runs in histories.items():
         runs = [r for r in runs if r]
         if not runs:
             continue
         epochs = np.arange(max(len(r) for r in runs))
-        for ax, key in ((ax_loss, "test_loss"), (ax_vaa, "vaa")):
+        for ax, key in ((ax_loss, loss_key), (ax_vaa, "vaa")):
             mean, std = _mean_std([[h[key] for h in r] for r in runs])
             _band(ax, epochs, mean, std, f"{label} ({len(runs)} seed{'s' * (len(runs) > 1)})")
     from matplotlib.ticker import MaxNLocator
@@ -77,7 +84,8 @@ def plot_learning_curves(
     for ax in (ax_loss, ax_vaa):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_loss.set(xlabel="epoch", ylabel=metric_label)
-    if log_loss:
+    shown = [v for runs in histories.values() for r in runs for h in r if math.isfinite(v := h.get(loss_key, math.nan))]
+    if log_loss and shown and min(shown) > 0:
         ax_loss.set_yscale("log")
     ax_vaa.set(xlabel="epoch", ylabel="VAA (whole network)", ylim=(0, 1.05))
     ax_loss.legend(fontsize=8)

@@ -203,6 +203,7 @@ def run_table(
     base_config: TrainConfig | None = None,
     plots: bool = True,
     log: bool = True,
+    train_missing: bool = True,
 ) -> Path:
     """Runs (or resumes) the grid of one of the paper's tables.
 
@@ -221,6 +222,9 @@ def run_table(
             cell, width, depth, mode, epochs and seed are set by the grid.
         plots: write the figures.
         log: print one line per finished run.
+        train_missing: run the grid points not in the runs file; False only
+            rewrites the table and figures from the runs file (to merge the
+            work of several processes that ran parts of the grid).
 
     Returns:
         The path of the Markdown table.
@@ -255,7 +259,7 @@ def run_table(
             for seed in seeds:
                 for mode in modes:
                     key = (_value_key(value), mode, cell, seed)
-                    if key in done:
+                    if key in done or not train_missing:
                         continue
                     config = replace(
                         base, cell=cell, warmup=mode, seed=seed, epochs=settings["epochs"],
@@ -275,7 +279,8 @@ def run_table(
                         "settings": settings, "value": key[0], "mode": mode, "cell": cell,
                         "seed": seed, "test_metric": result.test_metric,
                         "test_loss": result.test_loss, "best_epoch": result.best_epoch,
-                        "seconds": result.seconds, "device": device, "command": command,
+                        "seconds": result.seconds, "device": device, "device_name": _device_name(device),
+                        "torch": torch.__version__, "command": command,
                         "history": result.history,
                         "warmup": None if result.warmup is None else {
                             k: result.warmup[k]
@@ -299,6 +304,13 @@ def run_table(
     if plots:
         write_figures(spec, records, out, stem)
     return path
+
+
+def _device_name(device: str) -> str:
+    """``device`` with the GPU's or the processor's name."""
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return f"{device} ({torch.cuda.get_device_name(torch.device(device))})"
+    return f"{device} ({platform.processor() or platform.machine()})"
 
 
 def _load_runs(path: Path, settings: dict) -> list[dict]:
@@ -370,8 +382,8 @@ def write_table(
         f"{settings['epochs']} (paper: {spec.epochs}); sizes train/val/test: "
         f"{settings['train_size'] or 'paper'}/{settings['val_size'] or 'default'}/"
         f"{settings['test_size'] or 'paper'}",
-        f"- device: {device} ({platform.processor() or platform.machine()}); "
-        f"torch {torch.__version__}; runs: {len(records)}; "
+        f"- device: {', '.join(sorted({r.get('device_name') or _device_name(device) for r in records}))}; "
+        f"torch {', '.join(sorted({r.get('torch') or torch.__version__ for r in records}))}; runs: {len(records)}; "
         f"mean training time per epoch (without evaluation): "
         f"{statistics.fmean(seconds) if seconds else math.nan:.1f} s",
         f"- written {time.strftime('%Y-%m-%d %H:%M')}; the best-on-validation model is tested",

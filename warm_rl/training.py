@@ -371,7 +371,7 @@ def train(
             raise ValueError(f"checkpoint {checkpoint} was made with other settings: {mismatch}")
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
-        generator.set_state(saved["generator"])
+        generator.set_state(saved["generator"].cpu())  # a CPU generator; map_location moved its state
         history, warmup_dict = saved["history"], saved["warmup"]
         best_state, best_val = saved["best_state"], saved["best_val"]
         best_epoch = saved["best_epoch"]
