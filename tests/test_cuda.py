@@ -23,10 +23,13 @@ CUDA = torch.device("cuda")
 
 
 @pytest.fixture(autouse=True)
-def exact_float32(monkeypatch):
+def exact_float32():
     """Full fp32 products on the GPU (torch's cuDNN RNNs and our scans use TF32 by default)."""
-    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
-    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    yield
+    torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
 
 # (name, TorchScript scan, number of input projections, recurrent argument shapes given H)
 SCANS = [
@@ -100,6 +103,11 @@ def test_every_cell_on_cuda_matches_cpu(cell, double):
     gpu_out, (gpu_h, gpu_c) = gpu_net(x.to(CUDA), lengths=lengths)
     torch.testing.assert_close(gpu_out.cpu(), out, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(gpu_h.cpu(), h, rtol=1e-4, atol=1e-5)
+    state = (torch.randn(2, 6, 32), torch.randn(2, 6, 32))  # given states: double halves are slices of them
+    state_out, (state_h, _) = net(x, state)
+    gpu_state_out, (gpu_state_h, _) = gpu_net(x.to(CUDA), tuple(s.to(CUDA) for s in state))
+    torch.testing.assert_close(gpu_state_out.cpu(), state_out, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(gpu_state_h.cpu(), state_h, rtol=1e-4, atol=1e-5)
     reset_out, _ = net(x, reset_mask=resets)
     gpu_reset_out, _ = gpu_net(x.to(CUDA), reset_mask=resets.to(CUDA))
     torch.testing.assert_close(gpu_reset_out.cpu(), reset_out, rtol=1e-4, atol=1e-5)

@@ -214,9 +214,10 @@ class FusedLayer(RecurrentLayer):
         parts = self.scan_parts(x.device)
         if parts is not None:
             return run_scan(parts, x, state, lengths)
-        h0, c0 = state
+        h0, c0 = state  # cuDNN rejects non-contiguous states (a double layer's halves are slices)
         steps = x.shape[0]
-        rnn_state = (h0.unsqueeze(0), c0.unsqueeze(0)) if self.has_cell_state else h0.unsqueeze(0)
+        h0 = h0.contiguous().unsqueeze(0)
+        rnn_state = (h0, c0.contiguous().unsqueeze(0)) if self.has_cell_state else h0
         if _full_length(lengths, steps):
             out, new_state = self.rnn(x.contiguous(), rnn_state)
         else:
