@@ -188,6 +188,32 @@ def test_run_table_writes_table_csv_figures_and_resumes(tmp_path, capsys):
     assert len((tmp_path / "table1_runs.jsonl").read_text().splitlines()) == 3
 
 
+def test_table_parts_run_separately_then_aggregate(tmp_path):
+    common = dict(seeds=(0,), epochs=1, values=(10,), modes=("none",), hidden_size=8, train_size=32,
+                  val_size=8, test_size=16, out_dir=tmp_path, base_config=TrainConfig(**TINY))
+    with pytest.raises(ValueError, match="no finished runs"):
+        run_table(1, train_missing=False, **common)
+    run_table(1, cells=("gru",), command="part gru", **common)
+    run_table(1, cells=("mgu",), command="part mgu", **common)
+    runs_file = tmp_path / "table1_runs.jsonl"
+    assert len(runs_file.read_text().splitlines()) == 2
+    md = run_table(1, cells=("mgu", "lstm", "gru"), train_missing=False, command="merge", **common).read_text()
+    assert len(runs_file.read_text().splitlines()) == 2  # nothing trained, LSTM left out
+    assert "MGU (ours)" in md and "GRU (ours)" in md and "LSTM (ours)" not in md
+    assert "`part gru`" in md and "`part mgu`" in md
+    record = json.loads(runs_file.read_text().splitlines()[0])
+    assert record["device_name"].startswith("cpu (") and record["torch"] == torch.__version__
+    assert f"- device: {record['device_name']}; torch {torch.__version__}" in md
+
+
+def test_learning_curves_fall_back_to_validation_loss(tmp_path):
+    from warm_rl.plots import plot_learning_curves
+
+    history = [{"epoch": e, "test_loss": math.nan, "val_loss": 1.0 / (e + 1), "vaa": 0.5} for e in range(3)]
+    plot_learning_curves({"None": [history]}, tmp_path / "curves.png", metric_label="test loss (MSE)")
+    assert (tmp_path / "curves.png").stat().st_size > 1000
+
+
 def test_paper_tables_are_complete():
     for spec in TABLES.values():
         for value in spec.values:

@@ -228,6 +228,9 @@ def run_table(
 
     Returns:
         The path of the Markdown table.
+
+    Raises:
+        ValueError: an unknown table or warm-up mode, or nothing to aggregate.
     """
     if number not in TABLES:
         raise ValueError(f"table must be one of {sorted(TABLES)}, got {number!r}")
@@ -252,6 +255,8 @@ def run_table(
     stem = name or f"table{number}"
     runs_path = out / f"{stem}_runs.jsonl"
     records = _load_runs(runs_path, settings)
+    if not train_missing and not records:
+        raise ValueError(f"no finished runs with these settings in {runs_path} to aggregate: {settings}")
     done = {(r["value"], r["mode"], r["cell"], r["seed"]) for r in records}
     device = str(resolve_device(base.device))
     for value in values:
