@@ -16,7 +16,13 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.utils import LinearSchedule
 
 import envs  # noqa: F401  (registers the warm_rl/ tasks)
-from agents.defaults import DEFAULT_ENT_SCHEDULE, DEFAULT_FEATURE_SKIP, DEFAULT_LR_SCHEDULE, DEFAULT_WARMUP
+from agents.defaults import (
+    DEFAULT_ENT_COEF,
+    DEFAULT_ENT_SCHEDULE,
+    DEFAULT_FEATURE_SKIP,
+    DEFAULT_LR_SCHEDULE,
+    DEFAULT_WARMUP,
+)
 from agents.evaluation import Evaluation, evaluate
 from agents.ppo import WarmRecurrentPPO
 from agents.run_tracking import (
@@ -76,7 +82,8 @@ class RunConfig:
             decays the learning rate linearly to 0 over ``timesteps`` (a resumed run
             continues the decay); ``"constant"`` keeps it.
         ent_schedule: the same for the entropy coefficient ``ent_coef`` (default
-            ``"linear"``, ``agents.defaults.DEFAULT_ENT_SCHEDULE``).
+            ``"constant"``, ``agents.defaults.DEFAULT_ENT_SCHEDULE``: the default
+            coefficient is 0, ``agents.defaults.DEFAULT_ENT_COEF``).
         eval_episodes: greedy episodes of the final evaluation.
         eval_every: env steps between two evaluations logged to ``eval/`` (0: none).
         stats_every: env steps between two points of the training-episode curve
@@ -124,7 +131,7 @@ DEFAULT_PPO_KWARGS: dict[str, Any] = {
     "n_epochs": 4,
     "learning_rate": 3e-4,
     "gamma": 0.99,
-    "ent_coef": 0.01,
+    "ent_coef": DEFAULT_ENT_COEF,
 }
 """PPO settings of the default run, overridden by ``RunConfig.ppo_kwargs``
 (``normalize_advantage`` is ``WarmRecurrentPPO``'s own default, False)."""

@@ -81,7 +81,7 @@ def test_linear_schedule_keeps_the_budget_in_the_run_name():
     older = {k: v for k, v in config.items() if k not in ("lr_schedule", "ent_schedule")}
     assert benchmark.run_name("warm", older) == benchmark.run_name("warm", config)
     linear = {**config, "lr_schedule": "linear"}
-    assert (RunConfig().lr_schedule, RunConfig().ent_schedule) == ("linear", "linear")
+    assert (RunConfig().lr_schedule, RunConfig().ent_schedule) == ("linear", "constant")
     assert benchmark.run_name("warm", linear) != benchmark.run_name("warm", config)
     assert benchmark.run_name("warm", linear) != benchmark.run_name("warm", {**linear, "timesteps": 7})
     entropy = {**config, "ent_schedule": "linear"}
