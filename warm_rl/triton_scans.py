@@ -31,6 +31,8 @@ variable ``WARM_RL_NO_TRITON=1`` to use the TorchScript scans instead.
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 import triton
 import triton.language as tl
@@ -39,6 +41,7 @@ from torch import Tensor
 BLOCK_B = 16  # batch rows per program (tl.dot needs at least 16)
 BLOCK_K = 32  # width of the reduction slices
 RESIDENT_MAX_WIDTH = 128  # up to this (padded) width the recurrent matrices stay in registers
+RESIDENT_SHARED_MEMORY = 232448  # bytes per block they were measured to fit in (H100)
 NUM_WARPS: int | None = None  # None: by width
 PRECISION: str | None = None  # None: dot_precision()
 
@@ -271,17 +274,32 @@ def dot_precision() -> str:
     return "tf32" if torch.backends.cudnn.allow_tf32 else "ieee"
 
 
-def _launch_shape(batch: int, hidden: int, resident_ok: bool) -> tuple[tuple[int], dict]:
+def _shared_memory(device: torch.device) -> int:
+    """Bytes of shared memory one block of ``device`` may use (0 when torch does not say)."""
+    if device.type != "cuda":  # Triton's interpreter (TRITON_INTERPRET=1) runs on CPU tensors
+        return 0
+    return getattr(torch.cuda.get_device_properties(device), "shared_memory_per_block_optin", 0)
+
+
+def _on(device: torch.device) -> contextlib.AbstractContextManager:
+    """Makes ``device`` current for a launch (Triton launches on the current device)."""
+    return torch.cuda.device(device) if device.type == "cuda" else contextlib.nullcontext()
+
+
+def _launch_shape(batch: int, hidden: int, resident_ok: bool, device: torch.device) -> tuple[tuple[int], dict]:
     """Grid and meta-parameters, from timings on an H100 (T=300, B=32, H=128 and 256).
 
     TF32 products with the matrices held in registers are fastest (MGU forward +
     backward 2.2 ms vs 3.7 ms sliced); in full fp32 the register-resident
     matrices spill (24 ms), so exact products read them in slices (9.9 ms). The
-    nBRC backward needs more shared memory than a block has when resident.
+    register-resident kernels were compiled and run on an H100, whose blocks may
+    use 232448 bytes of shared memory; on GPUs with less the slices are used
+    (the nBRC backward needs more than that when resident, so it always slices).
     """
     block_h = max(16, triton.next_power_of_2(hidden))
     precision = PRECISION or dot_precision()
-    resident = resident_ok and precision == "tf32" and block_h <= RESIDENT_MAX_WIDTH
+    resident = (resident_ok and precision == "tf32" and block_h <= RESIDENT_MAX_WIDTH
+                and _shared_memory(device) >= RESIDENT_SHARED_MEMORY)
     warps = NUM_WARPS or (4 if resident or block_h < 128 else 8)
     meta = {"BB": BLOCK_B, "BH": block_h, "BK": min(BLOCK_K, block_h), "RESIDENT": resident,
             "PREC": precision, "num_warps": warps}
@@ -304,8 +322,9 @@ class _TritonMGUScan(torch.autograd.Function):
         states = _states_buffer(x_proj, h0)
         forget = x_proj.new_empty((steps, batch, hidden))
         cand = torch.empty_like(forget)
-        grid, meta = _launch_shape(batch, hidden, resident_ok=True)
-        _mgu_forward_kernel[grid](x_proj, states, forget, cand, u_f, u_h, steps, batch, hidden, **meta)
+        grid, meta = _launch_shape(batch, hidden, True, x_proj.device)
+        with _on(x_proj.device):
+            _mgu_forward_kernel[grid](x_proj, states, forget, cand, u_f, u_h, steps, batch, hidden, **meta)
         if any(ctx.needs_input_grad):
             ctx.save_for_backward(states, forget, cand, u_f, u_h)
         return states[1:]
@@ -316,9 +335,10 @@ class _TritonMGUScan(torch.autograd.Function):
         steps, batch, hidden = forget.shape
         grad_x = forget.new_empty((steps, batch, 2 * hidden))
         grad_h0 = forget.new_empty((batch, hidden))
-        grid, meta = _launch_shape(batch, hidden, resident_ok=True)
-        _mgu_backward_kernel[grid](grad_out.contiguous(), states, forget, cand, u_f, u_h, grad_x, grad_h0,
-                                   steps, batch, hidden, **meta)
+        grid, meta = _launch_shape(batch, hidden, True, states.device)
+        with _on(states.device):
+            _mgu_backward_kernel[grid](grad_out.contiguous(), states, forget, cand, u_f, u_h, grad_x, grad_h0,
+                                       steps, batch, hidden, **meta)
         prev = states[:-1].reshape(-1, hidden)
         flat_gx = grad_x.reshape(-1, 2 * hidden)
         grad_u_f = flat_gx[:, :hidden].t() @ prev
@@ -336,11 +356,12 @@ class _TritonBRCScan(torch.autograd.Function):
         gate_c = x_proj.new_empty((steps, batch, hidden))
         gate_a = torch.empty_like(gate_c)
         cand = torch.empty_like(gate_c)
-        grid, meta = _launch_shape(batch, hidden, resident_ok=False)
+        grid, meta = _launch_shape(batch, hidden, False, x_proj.device)
         meta.pop("RESIDENT")
         w_a_arg = w_c if full else w_a  # unused by the full kernel
-        _brc_forward_kernel[grid](x_proj, states, gate_c, gate_a, cand, w_c, w_a_arg, steps, batch, hidden,
-                                  FULL=full, **meta)
+        with _on(x_proj.device):
+            _brc_forward_kernel[grid](x_proj, states, gate_c, gate_a, cand, w_c, w_a_arg, steps, batch, hidden,
+                                      FULL=full, **meta)
         ctx.full = full
         if any(ctx.needs_input_grad):
             ctx.save_for_backward(states, gate_c, gate_a, cand, w_c, w_a)
@@ -353,10 +374,11 @@ class _TritonBRCScan(torch.autograd.Function):
         steps, batch, hidden = gate_c.shape
         grad_x = gate_c.new_empty((steps, batch, 3 * hidden))
         grad_h0 = gate_c.new_empty((batch, hidden))
-        grid, meta = _launch_shape(batch, hidden, resident_ok=False)
+        grid, meta = _launch_shape(batch, hidden, False, states.device)
         meta.pop("RESIDENT")
-        _brc_backward_kernel[grid](grad_out.contiguous(), states, gate_c, gate_a, cand, w_c, w_c if full else w_a,
-                                   grad_x, grad_h0, steps, batch, hidden, FULL=full, **meta)
+        with _on(states.device):
+            _brc_backward_kernel[grid](grad_out.contiguous(), states, gate_c, gate_a, cand, w_c,
+                                       w_c if full else w_a, grad_x, grad_h0, steps, batch, hidden, FULL=full, **meta)
         prev = states[:-1].reshape(-1, hidden)
         flat_gca = grad_x[:, :, : 2 * hidden].reshape(-1, 2 * hidden)
         if full:
