@@ -154,21 +154,12 @@ def test_double_warm_up_leaves_cold_halves_and_heads_identical():
     assert all(".warm." in k or k == "warmed_up" for k in changed), sorted(changed)
 
 
-def test_save_load_round_trip_gives_identical_actions(tmp_path):
+def test_save_load_round_trip_gives_identical_actions(tmp_path, assert_same_greedy_actions):
     model = make_model(cell="mgu")
     model.learn(64)
     model.save(tmp_path / "m.zip")
     loaded = WarmRecurrentPPO.load(tmp_path / "m.zip")
-    env = tmaze_env(seed=3)
-    obs = env.reset()
-    state_a = state_b = None
-    starts = np.ones(2, dtype=bool)
-    for _ in range(6):
-        a, state_a = model.predict(obs, state_a, starts, deterministic=True)
-        b, state_b = loaded.predict(obs, state_b, starts, deterministic=True)
-        np.testing.assert_array_equal(a, b)
-        np.testing.assert_allclose(state_a[0], state_b[0])
-        obs, _, starts, _ = env.step(a)
+    assert_same_greedy_actions(model, loaded, tmaze_env(seed=3), compare_states=True)
 
 
 @pytest.mark.parametrize(

@@ -144,7 +144,7 @@ def test_supervised_training_on_cuda_resumes(tmp_path):
     assert [h["val_metric"] for h in resumed.history[:3]] == [h["val_metric"] for h in first.history]
 
 
-def test_agent_on_cuda_learns_saves_and_loads(tmp_path):
+def test_agent_on_cuda_learns_saves_and_loads(tmp_path, assert_same_greedy_actions):
     pytest.importorskip("sb3_contrib")
     from stable_baselines3.common.env_util import make_vec_env
 
@@ -161,11 +161,4 @@ def test_agent_on_cuda_learns_saves_and_loads(tmp_path):
     assert next(model.policy.parameters()).device.type == "cuda"
     model.save(tmp_path / "m.zip")
     loaded = WarmRecurrentPPO.load(tmp_path / "m.zip", device="cuda")
-    obs = env.reset()
-    state_a = state_b = None
-    starts = np.ones(2, dtype=bool)
-    for _ in range(6):
-        a, state_a = model.predict(obs, state_a, starts, deterministic=True)
-        b, state_b = loaded.predict(obs, state_b, starts, deterministic=True)
-        np.testing.assert_array_equal(a, b)
-        obs, _, starts, _ = env.step(a)
+    assert_same_greedy_actions(model, loaded, env)
