@@ -7,18 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from envs import _render
+from envs._episode import MemoryTask, StepResult
 from envs._validation import check_choice, check_int, check_render_mode, discrete_action
 
 DISTRACTORS = ("noise", "symbols")
 """Allowed values of the ``distractor`` argument."""
 
 
-class CopyFirst(gym.Env[np.ndarray, int]):
+class CopyFirst(MemoryTask[int]):
     """
     ## Description
 
@@ -102,8 +102,6 @@ class CopyFirst(gym.Env[np.ndarray, int]):
     * v0: Initial version.
     """
 
-    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
-
     def __init__(
         self,
         n_symbols: int = 4,
@@ -130,23 +128,16 @@ class CopyFirst(gym.Env[np.ndarray, int]):
         self._episode = np.zeros((self.horizon + 1, n + 2), dtype=np.float32)
         self._episode[self.horizon - 1, n + 1] = 1.0
         self._target = 0
-        self._t = 0
-        self._done = True
-        self._last_reward: float | None = None
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
+    def _new_episode(self, options: dict[str, Any]) -> np.ndarray:
         """Draw the cue and the distractors of a new episode.
 
         Args:
-            seed: Seed for ``self.np_random``.
             options: Unused.
 
         Returns:
-            The first observation (the cue) and an empty info dict.
+            The first observation (the cue).
         """
-        super().reset(seed=seed)
         n, delay, episode = self.n_symbols, self.delay, self._episode
         self._target = int(self.np_random.integers(n))
         episode[: self.horizon - 1] = 0.0
@@ -157,38 +148,24 @@ class CopyFirst(gym.Env[np.ndarray, int]):
             else:
                 symbols = self.np_random.integers(n, size=delay)
                 episode[np.arange(1, delay + 1), symbols] = 1.0
-        self._t = 0
-        self._done = False
-        self._last_reward = None
-        return episode[0].copy(), {}
+        return episode[0]
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+    def step(self, action: int) -> StepResult:
         """Advance one step; the action counts only at the query."""
-        if self._done:
-            raise RuntimeError("step() called on a finished episode: call reset() first")
+        self._check_running()
         a = discrete_action(action, self.n_symbols)
         self._t += 1
         if self._t < self.horizon:
-            self._last_reward = 0.0
-            return self._episode[self._t].copy(), 0.0, False, False, {}
+            return self._silent_step(self._episode[self._t])
         success = a == self._target
-        reward = 1.0 if success else 0.0
-        self._done = True
-        self._last_reward = reward
         info = {"is_success": success, "target": self._target}
-        return self._episode[self._t].copy(), reward, True, False, info
+        return self._final_step(self._episode[self._t], 1.0 if success else 0.0, info)
 
     def optimal_action(self) -> int:
         """The oracle: the cue (reads the hidden target; any action is optimal before the query)."""
         return self._target
 
-    def render(self) -> str | np.ndarray | None:
-        """Describe the current step as text (``"ansi"``) or draw the episode (``"rgb_array"``)."""
-        if self.render_mode is None:
-            _render.warn_no_render_mode()
-            return None
-        if self.render_mode == "rgb_array":
-            return self._render_rgb()
+    def _render_text(self) -> str:
         t, n = self._t, self.n_symbols
         row = self._episode[min(t, self.horizon)]
         if self._done:
@@ -202,9 +179,7 @@ class CopyFirst(gym.Env[np.ndarray, int]):
         else:
             what = f"distractor symbol {int(row[:n].argmax())}"
         line = f"step {t}/{self.horizon}: {what} | target {self._target}"
-        if self._last_reward is not None:
-            line += f", reward {self._last_reward:g}"
-        return line + "\n"
+        return self._with_reward(line)
 
     def _render_rgb(self) -> np.ndarray:
         n, delay = self.n_symbols, self.delay
@@ -219,5 +194,4 @@ class CopyFirst(gym.Env[np.ndarray, int]):
         shown[-1] = _render.QUERY
         answers = _render.blank(1, self.horizon)[0]
         answers[-1] = colors[self._target]
-        score = None if self._last_reward is None else self._last_reward / self.max_return
-        return _render.strip(shown, answers, self.horizon, self._t, self._done, score)
+        return _render.strip(shown, answers, self.horizon, self._t, self._done, self._score())

@@ -8,18 +8,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from envs import _render
+from envs._episode import MemoryTask, StepResult
 from envs._validation import check_int, check_render_mode
 
 SUCCESS_TOLERANCE = 0.05
 """An episode counts as a success when the answer is within this distance of the cue."""
 
 
-class CopyFirstContinuous(gym.Env[np.ndarray, np.ndarray]):
+class CopyFirstContinuous(MemoryTask[np.ndarray]):
     """
     ## Description
 
@@ -96,8 +96,6 @@ class CopyFirstContinuous(gym.Env[np.ndarray, np.ndarray]):
     * v0: Initial version.
     """
 
-    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
-
     def __init__(self, delay: int = 10, render_mode: str | None = None) -> None:
         self.delay = check_int("delay", delay, 0)
         self.render_mode = check_render_mode(render_mode, self.metadata["render_modes"])
@@ -114,37 +112,26 @@ class CopyFirstContinuous(gym.Env[np.ndarray, np.ndarray]):
         # Row t is the observation after t steps; the last row (all zeros) is the final one.
         self._episode = np.zeros((self.horizon + 1, 2), dtype=np.float32)
         self._episode[self.horizon - 1, 1] = 1.0
-        self._t = 0
-        self._done = True
-        self._last_reward: float | None = None
 
     @property
     def _target(self) -> float:
         return float(self._episode[0, 0])
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
+    def _new_episode(self, options: dict[str, Any]) -> np.ndarray:
         """Draw the cue and the distractors of a new episode.
 
         Args:
-            seed: Seed for ``self.np_random``.
             options: Unused.
 
         Returns:
-            The first observation (the cue) and an empty info dict.
+            The first observation (the cue).
         """
-        super().reset(seed=seed)
         self._episode[: self.delay + 1, 0] = self.np_random.uniform(-1.0, 1.0, size=self.delay + 1)
-        self._t = 0
-        self._done = False
-        self._last_reward = None
-        return self._episode[0].copy(), {}
+        return self._episode[0]
 
-    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+    def step(self, action: np.ndarray) -> StepResult:
         """Advance one step; the action counts only at the query."""
-        if self._done:
-            raise RuntimeError("step() called on a finished episode: call reset() first")
+        self._check_running()
         try:
             (value,) = action
             value = float(value)
@@ -154,26 +141,16 @@ class CopyFirstContinuous(gym.Env[np.ndarray, np.ndarray]):
             raise ValueError(f"action must hold one finite number (shape (1,)), got {action!r}")
         self._t += 1
         if self._t < self.horizon:
-            self._last_reward = 0.0
-            return self._episode[self._t].copy(), 0.0, False, False, {}
+            return self._silent_step(self._episode[self._t])
         error = abs(min(max(value, -1.0), 1.0) - self._target)
-        reward = 1.0 - error
-        self._done = True
-        self._last_reward = reward
         info = {"is_success": error <= SUCCESS_TOLERANCE, "target": self._target}
-        return self._episode[self._t].copy(), reward, True, False, info
+        return self._final_step(self._episode[self._t], 1.0 - error, info)
 
     def optimal_action(self) -> np.ndarray:
         """The oracle: the cue (reads it back; any action is optimal before the query)."""
         return np.array([self._target], dtype=np.float32)
 
-    def render(self) -> str | np.ndarray | None:
-        """Describe the current step as text (``"ansi"``) or draw the episode (``"rgb_array"``)."""
-        if self.render_mode is None:
-            _render.warn_no_render_mode()
-            return None
-        if self.render_mode == "rgb_array":
-            return self._render_rgb()
+    def _render_text(self) -> str:
         t = self._t
         if self._done:
             what = "done"
@@ -183,10 +160,7 @@ class CopyFirstContinuous(gym.Env[np.ndarray, np.ndarray]):
             what = "query"
         else:
             what = f"distractor {self._episode[t, 0]:+.2f}"
-        line = f"step {t}/{self.horizon}: {what} | cue {self._target:+.2f}"
-        if self._last_reward is not None:
-            line += f", reward {self._last_reward:g}"
-        return line + "\n"
+        return self._with_reward(f"step {t}/{self.horizon}: {what} | cue {self._target:+.2f}")
 
     def _render_rgb(self) -> np.ndarray:
         shown = np.empty((self.horizon, 3), dtype=np.uint8)
@@ -194,5 +168,4 @@ class CopyFirstContinuous(gym.Env[np.ndarray, np.ndarray]):
         shown[-1] = _render.QUERY
         answers = _render.blank(1, self.horizon)[0]
         answers[-1] = _render.grey(self._target)
-        score = None if self._last_reward is None else self._last_reward / self.max_return
-        return _render.strip(shown, answers, self.horizon, self._t, self._done, score)
+        return _render.strip(shown, answers, self.horizon, self._t, self._done, self._score())

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from envs import _render
+from envs._episode import MemoryTask, StepResult
 from envs._validation import check_int, check_render_mode, discrete_action
 
 
-class CueRecall(gym.Env[np.ndarray, int]):
+class CueRecall(MemoryTask[int]):
     """
     ## Description
 
@@ -98,8 +98,6 @@ class CueRecall(gym.Env[np.ndarray, int]):
     * v0: Initial version.
     """
 
-    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
-
     def __init__(
         self,
         length: int = 20,
@@ -126,24 +124,17 @@ class CueRecall(gym.Env[np.ndarray, int]):
         self._values = np.zeros(self.length, dtype=np.int64)
         self._cues: list[int] = [0] * self.n_cues  # the marked values, in order
         self._marked = np.zeros(self.n_cues, dtype=np.int64)  # their steps
-        self._t = 0
         self._n_correct = 0
-        self._done = True
-        self._last_reward: float | None = None
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
+    def _new_episode(self, options: dict[str, Any]) -> np.ndarray:
         """Draw the stream and the marked steps of a new episode.
 
         Args:
-            seed: Seed for ``self.np_random``.
             options: Unused.
 
         Returns:
-            The first observation and an empty info dict.
+            The first observation.
         """
-        super().reset(seed=seed)
         rng, m, length = self.np_random, self.n_values, self.length
         self._values = rng.integers(m, size=length)
         self._marked = np.sort(rng.choice(length, size=self.n_cues, replace=False))
@@ -152,42 +143,28 @@ class CueRecall(gym.Env[np.ndarray, int]):
         stream[:] = 0.0
         stream[np.arange(length), self._values] = 1.0
         stream[self._marked, m] = 1.0
-        self._t = 0
         self._n_correct = 0
-        self._done = False
-        self._last_reward = None
-        return self._episode[0].copy(), {}
+        return self._episode[0]
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+    def step(self, action: int) -> StepResult:
         """Advance one step; the action counts only at recall steps."""
-        if self._done:
-            raise RuntimeError("step() called on a finished episode: call reset() first")
+        self._check_running()
         a = discrete_action(action, self.n_values)
         k = self._t - self.length  # index of the recall step just answered (< 0 in the stream)
         if k >= 0 and a == self._cues[k]:
             self._n_correct += 1
         t = self._t = self._t + 1
         if t < self.horizon:
-            self._last_reward = 0.0
-            return self._episode[t].copy(), 0.0, False, False, {}
-        reward = self._n_correct / self.n_cues
-        self._done = True
-        self._last_reward = reward
+            return self._silent_step(self._episode[t])
         info = {"is_success": self._n_correct == self.n_cues, "n_correct": self._n_correct}
-        return self._episode[t].copy(), reward, True, False, info
+        return self._final_step(self._episode[t], self._n_correct / self.n_cues, info)
 
     def optimal_action(self) -> int:
         """The oracle: the marked value due now (reads the hidden cues; 0 in the stream)."""
         k = self._t - self.length
         return self._cues[k] if k >= 0 else 0
 
-    def render(self) -> str | np.ndarray | None:
-        """Describe the current step as text (``"ansi"``) or draw the episode (``"rgb_array"``)."""
-        if self.render_mode is None:
-            _render.warn_no_render_mode()
-            return None
-        if self.render_mode == "rgb_array":
-            return self._render_rgb()
+    def _render_text(self) -> str:
         t = self._t
         if self._done:
             what = "done"
@@ -201,9 +178,7 @@ class CueRecall(gym.Env[np.ndarray, int]):
             f"step {t}/{self.horizon}: {what} | cues {self._cues}, "
             f"recalled {self._n_correct}/{answered}"
         )
-        if self._last_reward is not None:
-            line += f", reward {self._last_reward:g}"
-        return line + "\n"
+        return self._with_reward(line)
 
     def _render_rgb(self) -> np.ndarray:
         length, horizon = self.length, self.horizon
@@ -214,5 +189,4 @@ class CueRecall(gym.Env[np.ndarray, int]):
         answers = _render.blank(1, horizon)[0]
         answers[self._marked] = _render.QUERY
         answers[length:] = colors[np.asarray(self._cues, dtype=np.int64)]
-        score = None if self._last_reward is None else self._last_reward / self.max_return
-        return _render.strip(shown, answers, horizon, self._t, self._done, score)
+        return _render.strip(shown, answers, horizon, self._t, self._done, self._score())

@@ -7,18 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from envs import _render
+from envs._episode import MemoryTask, StepResult
 from envs._validation import check_int, check_render_mode, discrete_action
 
 NON_MATCH, MATCH = 0, 1
 """Action indices."""
 
 
-class DelayedMatch(gym.Env[np.ndarray, int]):
+class DelayedMatch(MemoryTask[int]):
     """
     ## Description
 
@@ -101,8 +101,6 @@ class DelayedMatch(gym.Env[np.ndarray, int]):
     * v0: Initial version.
     """
 
-    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
-
     def __init__(
         self,
         n_cues: int = 4,
@@ -133,23 +131,16 @@ class DelayedMatch(gym.Env[np.ndarray, int]):
         self._sample = 0
         self._test = 0
         self._delay = self.min_delay
-        self._t = 0
-        self._done = True
-        self._last_reward: float | None = None
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
+    def _new_episode(self, options: dict[str, Any]) -> np.ndarray:
         """Draw the sample, the delay and the test cue of a new episode.
 
         Args:
-            seed: Seed for ``self.np_random``.
             options: Unused.
 
         Returns:
-            The first observation (the sample) and an empty info dict.
+            The first observation (the sample).
         """
-        super().reset(seed=seed)
         rng, n = self.np_random, self.n_cues
         self._sample = int(rng.integers(n))
         self._delay = int(rng.integers(self.min_delay, self.max_delay + 1))
@@ -157,40 +148,25 @@ class DelayedMatch(gym.Env[np.ndarray, int]):
             self._test = self._sample
         else:
             self._test = (self._sample + 1 + int(rng.integers(n - 1))) % n
-        self._t = 0
-        self._done = False
-        self._last_reward = None
-        return self._sample_rows[self._sample].copy(), {}
+        return self._sample_rows[self._sample]
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+    def step(self, action: int) -> StepResult:
         """Advance one step; the action counts only at the test step."""
-        if self._done:
-            raise RuntimeError("step() called on a finished episode: call reset() first")
+        self._check_running()
         a = discrete_action(action, 2)
         t = self._t = self._t + 1
         decision = self._delay + 2
         if t < decision:
-            self._last_reward = 0.0
-            obs = self._test_rows[self._test] if t == decision - 1 else self._blank
-            return obs.copy(), 0.0, False, False, {}
+            return self._silent_step(self._test_rows[self._test] if t == decision - 1 else self._blank)
         match = self._test == self._sample
         success = a == (MATCH if match else NON_MATCH)
-        reward = 1.0 if success else 0.0
-        self._done = True
-        self._last_reward = reward
-        return self._blank.copy(), reward, True, False, {"is_success": success, "match": match}
+        return self._final_step(self._blank, 1.0 if success else 0.0, {"is_success": success, "match": match})
 
     def optimal_action(self) -> int:
         """The oracle: the right answer (reads the hidden cues; any action is fine before)."""
         return MATCH if self._test == self._sample else NON_MATCH
 
-    def render(self) -> str | np.ndarray | None:
-        """Describe the current step as text (``"ansi"``) or draw the episode (``"rgb_array"``)."""
-        if self.render_mode is None:
-            _render.warn_no_render_mode()
-            return None
-        if self.render_mode == "rgb_array":
-            return self._render_rgb()
+    def _render_text(self) -> str:
         t, decision = self._t, self._delay + 2
         if self._done:
             what = "done"
@@ -202,9 +178,7 @@ class DelayedMatch(gym.Env[np.ndarray, int]):
             what = f"delay {t}/{self._delay}"
         match = "match" if self._test == self._sample else "non-match"
         line = f"step {t}/{decision}: {what} | sample {self._sample}, {match}"
-        if self._last_reward is not None:
-            line += f", reward {self._last_reward:g}"
-        return line + "\n"
+        return self._with_reward(line)
 
     def _render_rgb(self) -> np.ndarray:
         length = self._delay + 2
@@ -215,5 +189,4 @@ class DelayedMatch(gym.Env[np.ndarray, int]):
         shown[-1] = colors[self._test]
         answers = _render.blank(1, length)[0]
         answers[-1] = colors[self._test]
-        score = None if self._last_reward is None else self._last_reward / self.max_return
-        return _render.strip(shown, answers, self.horizon, self._t, self._done, score)
+        return _render.strip(shown, answers, self.horizon, self._t, self._done, self._score())

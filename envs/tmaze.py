@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
 from envs import _render
+from envs._episode import MemoryTask, StepResult
 from envs._validation import check_int, check_probability, check_render_mode, discrete_action
 
 RIGHT, UP, LEFT, DOWN = 0, 1, 2, 3
@@ -30,7 +30,7 @@ PENALTY = -0.1
 """Reward for bumping into a wall or turning to the wrong side."""
 
 
-class TMaze(gym.Env[np.ndarray, int]):
+class TMaze(MemoryTask[int]):
     """
     ## Description
 
@@ -134,8 +134,6 @@ class TMaze(gym.Env[np.ndarray, int]):
     * v0: Initial version.
     """
 
-    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
-
     def __init__(
         self, length: int = 10, stochasticity: float = 0.0, render_mode: str | None = None
     ) -> None:
@@ -155,9 +153,6 @@ class TMaze(gym.Env[np.ndarray, int]):
         self._rows.setflags(write=False)
         self._x = 0
         self._goal = GOAL_UP
-        self._t = 0
-        self._done = True
-        self._last_reward: float | None = None
         self._exit: int | None = None  # the side the agent turned to, once it has
 
     def _obs(self) -> np.ndarray:
@@ -166,35 +161,27 @@ class TMaze(gym.Env[np.ndarray, int]):
             return self._rows[self._goal].copy()
         return self._rows[CORRIDOR_CHANNEL if x < self.length else JUNCTION_CHANNEL].copy()
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
+    def _new_episode(self, options: dict[str, Any]) -> np.ndarray:
         """Start an episode at the cue cell with a random (or given) goal side.
 
         Args:
-            seed: Seed for ``self.np_random``.
-            options: ``{"goal": 0 or 1}`` fixes the goal side (0 = up, 1 = down).
+            options: ``{"goal": 0 or 1}`` fixes the goal side (0 = up, 1 = down); ``{}`` draws it.
 
         Returns:
-            The first observation (the cue) and an empty info dict.
+            The first observation (the cue).
         """
-        super().reset(seed=seed)
-        goal = None if options is None else options.get("goal")
+        goal = options.get("goal")
         if goal is None:
             self._goal = int(self.np_random.integers(2))
         else:
             self._goal = check_int("options['goal']", goal, 0, 1)
         self._x = 0
-        self._t = 0
-        self._done = False
-        self._last_reward = None
         self._exit = None
-        return self._obs(), {}
+        return self._obs()
 
-    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+    def step(self, action: int) -> StepResult:
         """Move the agent; see the class docstring for the rules."""
-        if self._done:
-            raise RuntimeError("step() called on a finished episode: call reset() first")
+        self._check_running()
         a = discrete_action(action, 4)
         x = self._x
         length = self.length
@@ -237,13 +224,8 @@ class TMaze(gym.Env[np.ndarray, int]):
             return RIGHT
         return UP if self._goal == GOAL_UP else DOWN
 
-    def render(self) -> str | np.ndarray | None:
-        """Draw the maze: three lines of text (``"ansi"``) or an RGB image (``"rgb_array"``)."""
-        if self.render_mode is None:
-            _render.warn_no_render_mode()
-            return None
-        if self.render_mode == "rgb_array":
-            return self._render_rgb()
+    def _render_text(self) -> str:
+        """Three lines of text under a header; see Rendering in the class docstring."""
         length = self.length
         cells = ["u" if self._goal == GOAL_UP else "d"] + ["-"] * (length - 1) + ["+"]
         cells[self._x] = "A"

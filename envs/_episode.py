@@ -1,0 +1,111 @@
+"""What every memory task does the same way: episode bookkeeping and render dispatch.
+
+:class:`MemoryTask` keeps the step count ``_t``, whether the episode is over (``_done``) and the
+last reward (``_last_reward``, ``None`` before the first step), refuses ``step()`` after the end,
+and routes ``render()`` to the subclass's ``_render_text`` or ``_render_rgb``. ``reset()`` is
+here too: a subclass draws its episode in ``_new_episode``. The sequence
+tasks, whose episodes all last ``horizon`` steps and pay only at the last one, end their steps
+with :meth:`MemoryTask._silent_step` and :meth:`MemoryTask._final_step`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import gymnasium as gym
+import numpy as np
+
+from envs import _render
+
+ActType = TypeVar("ActType")
+
+StepResult = tuple[np.ndarray, float, bool, bool, dict[str, Any]]
+"""What ``step()`` returns: observation, reward, terminated, truncated, info."""
+
+
+class MemoryTask(gym.Env[np.ndarray, ActType]):
+    """Base of the memory tasks: see the module docstring.
+
+    Subclasses set ``render_mode``, ``horizon`` and ``max_return`` in ``__init__`` and implement
+    ``_new_episode``, ``_render_text`` and ``_render_rgb``.
+    """
+
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    max_return: float
+
+    _t: int = 0
+    _done: bool = True
+    _last_reward: float | None = None
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Start a new episode: step 0, no reward yet, the task's hidden values drawn anew.
+
+        Args:
+            seed: Seed for ``self.np_random`` (``None`` keeps its stream going).
+            options: Task-specific (only the T-maze takes one: ``{"goal": 0 or 1}``).
+
+        Returns:
+            The first observation and an empty info dict.
+        """
+        super().reset(seed=seed)
+        first = self._new_episode({} if options is None else options)
+        self._t = 0
+        self._done = False
+        self._last_reward = None
+        return first.copy(), {}
+
+    def _new_episode(self, options: dict[str, Any]) -> np.ndarray:
+        """Draw what the episode hides (cues, delays, ...) and return its first observation."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _new_episode")
+
+    def _check_running(self) -> None:
+        """Call first in ``step()``.
+
+        Raises:
+            RuntimeError: The episode is over (or was never started) and needs ``reset()``.
+        """
+        if self._done:
+            raise RuntimeError("step() called on a finished episode: call reset() first")
+
+    def _silent_step(self, obs: np.ndarray) -> StepResult:
+        """A step of a sequence task before its last: no reward, the episode goes on."""
+        self._last_reward = 0.0
+        return obs.copy(), 0.0, False, False, {}
+
+    def _final_step(self, obs: np.ndarray, reward: float, info: dict[str, Any]) -> StepResult:
+        """The last step of a sequence task: it pays ``reward`` and terminates the episode."""
+        self._done = True
+        self._last_reward = reward
+        return obs.copy(), reward, True, False, info
+
+    def _score(self) -> float | None:
+        """The last reward as a fraction of ``max_return`` (``None`` before the first step)."""
+        return None if self._last_reward is None else self._last_reward / self.max_return
+
+    def _with_reward(self, line: str) -> str:
+        """``line`` followed by the last reward, if any, and a newline (the ``"ansi"`` frames)."""
+        if self._last_reward is not None:
+            line += f", reward {self._last_reward:g}"
+        return line + "\n"
+
+    def render(self) -> str | np.ndarray | None:
+        """Describe the current step as text (``"ansi"``) or draw the episode (``"rgb_array"``).
+
+        Returns:
+            A string for ``"ansi"``, a ``(height, width, 3)`` uint8 image for ``"rgb_array"``,
+            ``None`` (with gymnasium's warning) when the env was made without a render mode.
+        """
+        if self.render_mode is None:
+            _render.warn_no_render_mode()
+            return None
+        if self.render_mode == "rgb_array":
+            return self._render_rgb()
+        return self._render_text()
+
+    def _render_text(self) -> str:
+        raise NotImplementedError(f"{type(self).__name__} does not implement the 'ansi' render mode")
+
+    def _render_rgb(self) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not implement the 'rgb_array' render mode")
