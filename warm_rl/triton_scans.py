@@ -52,6 +52,23 @@ def _tanh(x):
 
 
 @triton.jit
+def _block_tiles(B, H, GATES: tl.constexpr, BB: tl.constexpr, BH: tl.constexpr):
+    """This program's ``BB`` batch rows and ``BH`` (padded) hidden columns.
+
+    Returns the row and column indices, their masks, the ``(BB, BH)`` mask of the tile, and the
+    tile's offsets in a ``(B, H)`` buffer and in the first gate of a ``(B, GATES * H)`` one.
+    """
+    rows = tl.program_id(0) * BB + tl.arange(0, BB)
+    cols = tl.arange(0, BH)
+    row_mask = rows < B
+    col_mask = cols < H
+    mask = row_mask[:, None] & col_mask[None, :]
+    tile = rows[:, None] * H + cols[None, :]
+    x_tile = rows[:, None] * (GATES * H) + cols[None, :]
+    return rows, cols, row_mask, col_mask, mask, tile, x_tile
+
+
+@triton.jit
 def _slice_matmul(
     left_ptr, left_row_stride, w_ptr, w_row_stride, w_col_stride,
     rows, cols, row_mask, col_mask, H,
@@ -106,13 +123,7 @@ def _mgu_forward_kernel(
     x_ptr, states_ptr, forget_ptr, cand_ptr, u_f_ptr, u_h_ptr, T, B, H,
     BB: tl.constexpr, BH: tl.constexpr, BK: tl.constexpr, RESIDENT: tl.constexpr, PREC: tl.constexpr,
 ):
-    rows = tl.program_id(0) * BB + tl.arange(0, BB)
-    cols = tl.arange(0, BH)
-    row_mask = rows < B
-    col_mask = cols < H
-    mask = row_mask[:, None] & col_mask[None, :]
-    tile = rows[:, None] * H + cols[None, :]
-    x_tile = rows[:, None] * (2 * H) + cols[None, :]
+    rows, cols, row_mask, col_mask, mask, tile, x_tile = _block_tiles(B, H, 2, BB, BH)
     h = tl.load(states_ptr + tile, mask=mask, other=0.0)
     if RESIDENT:  # W[k, j] = U[j, k]
         u_f_t = _load_matrix(u_f_ptr, 1, H, H, BH)
@@ -146,13 +157,7 @@ def _mgu_backward_kernel(
     grad_out_ptr, states_ptr, forget_ptr, cand_ptr, u_f_ptr, u_h_ptr, grad_x_ptr, grad_h0_ptr, T, B, H,
     BB: tl.constexpr, BH: tl.constexpr, BK: tl.constexpr, RESIDENT: tl.constexpr, PREC: tl.constexpr,
 ):
-    rows = tl.program_id(0) * BB + tl.arange(0, BB)
-    cols = tl.arange(0, BH)
-    row_mask = rows < B
-    col_mask = cols < H
-    mask = row_mask[:, None] & col_mask[None, :]
-    tile = rows[:, None] * H + cols[None, :]
-    x_tile = rows[:, None] * (2 * H) + cols[None, :]
+    rows, cols, row_mask, col_mask, mask, tile, x_tile = _block_tiles(B, H, 2, BB, BH)
     dh = tl.zeros((BB, BH), dtype=tl.float32)
     if RESIDENT:
         u_f = _load_matrix(u_f_ptr, H, 1, H, BH)
@@ -190,13 +195,7 @@ def _brc_forward_kernel(
     x_ptr, states_ptr, gate_c_ptr, gate_a_ptr, cand_ptr, w_c_ptr, w_a_ptr, T, B, H,
     FULL: tl.constexpr, BB: tl.constexpr, BH: tl.constexpr, BK: tl.constexpr, PREC: tl.constexpr,
 ):
-    rows = tl.program_id(0) * BB + tl.arange(0, BB)
-    cols = tl.arange(0, BH)
-    row_mask = rows < B
-    col_mask = cols < H
-    mask = row_mask[:, None] & col_mask[None, :]
-    tile = rows[:, None] * H + cols[None, :]
-    x_tile = rows[:, None] * (3 * H) + cols[None, :]
+    rows, cols, row_mask, col_mask, mask, tile, x_tile = _block_tiles(B, H, 3, BB, BH)
     h = tl.load(states_ptr + tile, mask=mask, other=0.0)
     if not FULL:
         w_c = tl.load(w_c_ptr + cols, mask=col_mask, other=0.0)[None, :]
@@ -230,13 +229,7 @@ def _brc_backward_kernel(
     T, B, H,
     FULL: tl.constexpr, BB: tl.constexpr, BH: tl.constexpr, BK: tl.constexpr, PREC: tl.constexpr,
 ):
-    rows = tl.program_id(0) * BB + tl.arange(0, BB)
-    cols = tl.arange(0, BH)
-    row_mask = rows < B
-    col_mask = cols < H
-    mask = row_mask[:, None] & col_mask[None, :]
-    tile = rows[:, None] * H + cols[None, :]
-    x_tile = rows[:, None] * (3 * H) + cols[None, :]
+    rows, cols, row_mask, col_mask, mask, tile, x_tile = _block_tiles(B, H, 3, BB, BH)
     if not FULL:
         w_c = tl.load(w_c_ptr + cols, mask=col_mask, other=0.0)[None, :]
         w_a = tl.load(w_a_ptr + cols, mask=col_mask, other=0.0)[None, :]
