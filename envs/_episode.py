@@ -3,9 +3,9 @@
 :class:`MemoryTask` keeps the step count ``_t``, whether the episode is over (``_done``) and the
 last reward (``_last_reward``, ``None`` before the first step), refuses ``step()`` after the end,
 and routes ``render()`` to the subclass's ``_render_text`` or ``_render_rgb``. ``reset()`` is
-here too: a subclass draws its episode in ``_new_episode``. The sequence
-tasks, whose episodes all last ``horizon`` steps and pay only at the last one, end their steps
-with :meth:`MemoryTask._silent_step` and :meth:`MemoryTask._final_step`.
+here too: a subclass draws its episode in ``_new_episode``. The sequence tasks, whose episodes
+all last ``horizon`` steps and pay only at the last one, end their steps with
+:meth:`MemoryTask._silent_step` and :meth:`MemoryTask._final_step`.
 """
 
 from __future__ import annotations
