@@ -10,6 +10,7 @@ all last ``horizon`` steps and pay only at the last one, end their steps with
 
 from __future__ import annotations
 
+import abc
 from typing import Any, TypeVar
 
 import gymnasium as gym
@@ -23,7 +24,7 @@ StepResult = tuple[np.ndarray, float, bool, bool, dict[str, Any]]
 """What ``step()`` returns: observation, reward, terminated, truncated, info."""
 
 
-class MemoryTask(gym.Env[np.ndarray, ActType]):
+class MemoryTask(gym.Env[np.ndarray, ActType], abc.ABC):
     """Base of the memory tasks: see the module docstring.
 
     Subclasses set ``render_mode``, ``horizon`` and ``max_return`` in ``__init__`` and implement
@@ -56,9 +57,9 @@ class MemoryTask(gym.Env[np.ndarray, ActType]):
         self._last_reward = None
         return first.copy(), {}
 
+    @abc.abstractmethod
     def _new_episode(self, options: dict[str, Any]) -> np.ndarray:
         """Draw what the episode hides (cues, delays, ...) and return its first observation."""
-        raise NotImplementedError(f"{type(self).__name__} must implement _new_episode")
 
     def _check_running(self) -> None:
         """Call first in ``step()``.
@@ -104,8 +105,10 @@ class MemoryTask(gym.Env[np.ndarray, ActType]):
             return self._render_rgb()
         return self._render_text()
 
+    @abc.abstractmethod
     def _render_text(self) -> str:
-        raise NotImplementedError(f"{type(self).__name__} does not implement the 'ansi' render mode")
+        """The ``"ansi"`` frame: one or more lines describing the current step."""
 
+    @abc.abstractmethod
     def _render_rgb(self) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} does not implement the 'rgb_array' render mode")
+        """The ``"rgb_array"`` frame, a ``(height, width, 3)`` uint8 image."""

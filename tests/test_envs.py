@@ -581,3 +581,14 @@ def test_bench_script_smoke():
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| `warm_rl/")]
     assert len(rows) == len(envs.ALL_ENV_IDS)
+
+
+def test_a_memory_task_must_draw_episodes_and_render():
+    from envs._episode import MemoryTask
+
+    class OnlyDraws(MemoryTask[int]):
+        def _new_episode(self, options):
+            return np.zeros(1, dtype=np.float32)
+
+    with pytest.raises(TypeError, match="_render_rgb"):
+        OnlyDraws()
