@@ -156,10 +156,11 @@ class TMaze(MemoryTask[int]):
         self._exit: int | None = None  # the side the agent turned to, once it has
 
     def _obs(self) -> np.ndarray:
+        """The read-only row shown at the agent's cell (callers hand out copies)."""
         x = self._x
         if x == 0:
-            return self._rows[self._goal].copy()
-        return self._rows[CORRIDOR_CHANNEL if x < self.length else JUNCTION_CHANNEL].copy()
+            return self._rows[self._goal]
+        return self._rows[CORRIDOR_CHANNEL if x < self.length else JUNCTION_CHANNEL]
 
     def _new_episode(self, options: dict[str, Any]) -> np.ndarray:
         """Start an episode at the cue cell with a random (or given) goal side.
@@ -216,7 +217,7 @@ class TMaze(MemoryTask[int]):
             info = {"is_success": terminated and reward == GOAL_REWARD, "goal": self._goal}
         else:
             info = {}
-        return self._obs(), reward, terminated, truncated, info
+        return self._obs().copy(), reward, terminated, truncated, info
 
     def optimal_action(self) -> int:
         """The oracle: right along the corridor, then the cued side (reads the hidden goal)."""

@@ -56,8 +56,9 @@ def main() -> int:
         print(f"Triton is not installed ({error}); pip install triton", file=sys.stderr)
         return 2
     failures = 0
-    for resident in (False, True):  # the launcher holds matrices in registers only with enough shared memory
-        triton_scans._shared_memory = lambda device, _r=resident: triton_scans.RESIDENT_SHARED_MEMORY if _r else 0
+    shared_memory_needed = triton_scans.RESIDENT_SHARED_MEMORY
+    for resident in (False, True):  # CPU tensors report no shared memory: asking for none makes them resident
+        triton_scans.RESIDENT_SHARED_MEMORY = 0 if resident else shared_memory_needed
         for precision in ("ieee", "tf32"):
             triton_scans.PRECISION = precision
             for name, reference, gates, shapes in SCANS:
