@@ -1,6 +1,6 @@
 """Default settings of the warmed-up agents, found by ``scripts/benchmark_rl.py`` sweeps."""
 
-DEFAULT_WARMUP: dict = {"steps": 100, "lr": 1e-2, "batch_size": 32, "increment": 10, "max_steps": 200, "eps": 1e-2}
+DEFAULT_WARMUP: dict = {"updates": 100, "lr": 1e-2, "batch_size": 32, "horizon_increment": 10, "max_horizon": 200, "eps": 1e-2}
 """Warm-up settings used by ``WarmRecurrentPolicy(warmup="default")``.
 
 The paper's, except the distance scale ``eps`` of VAA*: 1e-2 instead of 1e-4.

@@ -104,7 +104,7 @@ def warm_up_model(model: RecurrentPPO, n_steps: int, vaa_steps: int = DEFAULT_VA
     start = time.perf_counter()
     episodes = collect_sequences(model, n_steps)
     features = policy.episode_features(episodes)["actor"]
-    before = vaa(policy.lstm_actor, features, steps=vaa_steps, seed=0)
+    before = vaa(policy.lstm_actor, features, horizon=vaa_steps, seed=0)
     logger = model.logger
 
     def log_step(name: str, step: int, loss: float, values: list[float]) -> None:
@@ -114,7 +114,7 @@ def warm_up_model(model: RecurrentPPO, n_steps: int, vaa_steps: int = DEFAULT_VA
         logger.dump(step)
 
     reports = policy.warm_up(episodes, callback=log_step)
-    after = vaa(policy.lstm_actor, policy.episode_features(episodes)["actor"], steps=vaa_steps, seed=0)
+    after = vaa(policy.lstm_actor, policy.episode_features(episodes)["actor"], horizon=vaa_steps, seed=0)
     logger.record("warmup/seconds", time.perf_counter() - start)
     logger.record("warmup/restarts", sum(r.restarts for r in reports.values()))
     logger.record("warmup/vaa_before", before)
@@ -135,4 +135,4 @@ def rollout_vaa(model: RecurrentPPO, steps: int) -> float:
     episodes = split_trajectories(buffer.observations, buffer.episode_starts)
     with th.no_grad():
         features = policy.episode_features(episodes)["actor"]
-    return vaa(policy.lstm_actor, features, steps=steps, seed=0)
+    return vaa(policy.lstm_actor, features, horizon=steps, seed=0)

@@ -4,7 +4,7 @@
     python scripts/bench_gpu_scans.py --hidden 128 --steps 784
 
 Prints, per cell and width, the forward and forward+backward time (CUDA events,
-median of repeats) of the TorchScript scan (``warm_rl.kernels``) and of the
+median of repeats) of the TorchScript scan (``warm_rl.torchscript_scans``) and of the
 Triton kernels (``warm_rl.triton_scans``) for every combination of: recurrent
 matrices held in registers or read in slices, full fp32 (``ieee``) or TF32
 products, 4 or 8 warps; then ``nn.GRU`` (cuDNN) on the same shape. A variant
@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import torch
 
-from warm_rl import kernels
+from warm_rl import torchscript_scans as kernels
 
 
 def _median_ms(fn: Callable[[], object], repeats: int) -> float:

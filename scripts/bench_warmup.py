@@ -48,12 +48,12 @@ def warmup_step_seconds(cell: str, layers: int, hidden: int, steps: int, feature
     net = RecurrentNet(cell, features, hidden, layers).to(device)
     data = torch.randn(steps, 256, features, device=device)
     lengths = torch.full((256,), steps, device=device)
-    config = WarmupConfig(steps=repeats, max_steps=horizon, increment=horizon, restarts=0, seed=0)
-    warm_up(net, (data, lengths), WarmupConfig(steps=2, seed=0, restarts=0))  # compile / cuDNN plans
+    config = WarmupConfig(updates=repeats, max_horizon=horizon, horizon_increment=horizon, restarts=0, seed=0)
+    warm_up(net, (data, lengths), WarmupConfig(updates=2, seed=0, restarts=0))  # compile / cuDNN plans
     _sync(device)
     report = warm_up(net, (data, lengths), config)
     # the last evaluation at M = max_steps is not a step: subtract nothing, report per-step time
-    return report.seconds / (report.steps + 1)
+    return report.seconds / (report.updates + 1)
 
 
 def layer_fwd_bwd_seconds(cell: str, device: torch.device, repeats: int) -> float:

@@ -3,7 +3,7 @@
 Runs the MGU, BRC and nBRC kernels, forward and backward, in every variant the launcher can pick
 (matrices read in slices or held in registers, ieee or tf32 products: the interpreter computes
 both exactly) and compares outputs and gradients with the TorchScript scans of
-``warm_rl.kernels``. Needs the ``triton`` package (torch's CUDA builds ship it; on a CPU-only
+``warm_rl.torchscript_scans``. Needs the ``triton`` package (torch's CUDA builds ship it; on a CPU-only
 install ``pip install triton``); sets ``TRITON_INTERPRET=1`` itself. Exit status 1 on a mismatch.
 
     python scripts/check_triton_interpreter.py
@@ -18,7 +18,7 @@ os.environ["TRITON_INTERPRET"] = "1"  # before triton is imported
 
 import torch  # noqa: E402
 
-from warm_rl import kernels  # noqa: E402
+from warm_rl import torchscript_scans as kernels  # noqa: E402
 
 SCANS = [  # name, reference, gates per step, recurrent weight shapes for width h
     ("mgu", kernels.mgu_scan, 2, lambda h: [(h, h), (h, h)]),

@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         num_layers=args.num_layers or 1, epochs=50 if args.epochs is None else args.epochs,
         batch_size=args.batch_size, lr=args.lr,
         cell_kwargs={} if args.t_max is None else {"t_max": args.t_max},
-        warmup_config={"steps": args.warmup_steps}, warmup_pool=args.warmup_pool,
+        warmup_config={"updates": args.warmup_steps}, warmup_pool=args.warmup_pool,
         vaa_samples=args.vaa_samples, vaa_steps=args.vaa_steps,
         test_every_epoch=not args.no_test_curve, device=args.device,
         progress=not args.no_progress,

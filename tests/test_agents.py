@@ -25,7 +25,7 @@ from agents import (
 from agents.hook import collect_sequences
 from warm_rl import CELL_NAMES, RecurrentNet
 
-TINY_WARMUP = {"steps": 3, "batch_size": 8, "max_steps": 20, "seed": 0}
+TINY_WARMUP = {"updates": 3, "batch_size": 8, "max_horizon": 20, "seed": 0}
 TINY_PPO = {"n_steps": 16, "batch_size": 32, "n_epochs": 1, "seed": 0}
 
 
@@ -57,7 +57,7 @@ def test_every_cell_trains_and_warms_up(cell, double):
     model.learn(64)
     assert bool(model.policy.warmed_up)
     report = model.warmup_result["actor"]
-    assert report.steps == TINY_WARMUP["steps"] * (1 + report.restarts)
+    assert report.updates == TINY_WARMUP["updates"] * (1 + report.restarts)
 
 
 def test_optimizer_holds_the_new_backbones():
@@ -213,7 +213,7 @@ def test_logs_warmup_and_train_vaa(tmp_path):
                 "warmup/restarts", "train/vaa"):
         assert key in columns, key
     losses = [r["warmup/loss_actor"] for r in rows if r["warmup/loss_actor"]]
-    assert len(losses) == TINY_WARMUP["steps"] * (1 + model.warmup_result["actor"].restarts)
+    assert len(losses) == TINY_WARMUP["updates"] * (1 + model.warmup_result["actor"].restarts)
 
 
 def test_entropy_schedule_is_followed_logged_and_saved(tmp_path):
@@ -260,7 +260,7 @@ def test_train_script_smoke_and_resume(tmp_path):
     common = [sys.executable, str(script), "--timesteps", "256", "--n-envs", "2", "--warmup-env-steps", "32",
               "--eval-episodes", "4", "--env-kwargs", '{"length": 3}', "--no-progress", "--save", str(save),
               "--checkpoint-every", "64", "--ppo-kwargs", '{"n_steps": 32, "batch_size": 64}',
-              "--warmup-kwargs", '{"steps": 5, "max_steps": 20}', "--vaa-steps", "50"]
+              "--warmup-kwargs", '{"updates": 5, "max_horizon": 20}', "--vaa-steps", "50"]
     first = subprocess.run(common, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     assert "greedy success rate" in first.stdout and "VAA before warm-up" in first.stdout

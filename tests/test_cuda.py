@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from warm_rl import CELL_NAMES, RecurrentNet, WarmupConfig, kernels, vaa, warm_up
+from warm_rl import CELL_NAMES, RecurrentNet, WarmupConfig, vaa, warm_up
+from warm_rl import torchscript_scans as kernels
 from warm_rl.datasets import make_benchmark
 from warm_rl.training import TrainConfig, train
 
@@ -123,9 +124,9 @@ def test_warm_up_on_cuda_makes_the_network_multistable(cell):
     net = RecurrentNet(cell, 1, 32).to(CUDA)
     data = make_benchmark("copy", seq_length=50, train_size=100, val_size=8, test_size=8, device="cuda")
     sequences = (data.train.inputs, torch.full((100,), 50, device=CUDA))
-    before = vaa(net, sequences, steps=1000, seed=0)
+    before = vaa(net, sequences, horizon=1000, seed=0)
     warm_up(net, sequences, WarmupConfig(seed=1))
-    after = vaa(net, sequences, steps=1000, seed=0)
+    after = vaa(net, sequences, horizon=1000, seed=0)
     assert before <= 0.05
     assert after >= 0.5
     assert next(net.parameters()).device.type == "cuda"
@@ -134,7 +135,7 @@ def test_warm_up_on_cuda_makes_the_network_multistable(cell):
 def test_supervised_training_on_cuda_resumes(tmp_path):
     data = make_benchmark("copy", seq_length=20, train_size=256, val_size=64, test_size=64, device="cuda")
     config = TrainConfig(cell="mgu", hidden_size=16, epochs=2, device="cuda", warmup="double",
-                         warmup_config={"steps": 5}, vaa_samples=16, vaa_steps=50, progress=False,
+                         warmup_config={"updates": 5}, vaa_samples=16, vaa_steps=50, progress=False,
                          checkpoint=str(tmp_path / "run.pt"))
     first = train(config, data.train, data.val, data.test)
     assert np.isfinite(first.test_metric)
@@ -155,7 +156,7 @@ def test_agent_on_cuda_learns_saves_and_loads(tmp_path, assert_same_greedy_actio
     model = WarmRecurrentPPO(
         "MlpWarmPolicy", env, device="cuda", warmup_env_steps=64, vaa_steps=50, n_steps=16, batch_size=32,
         n_epochs=1, seed=0,
-        policy_kwargs={"cell": "mgu", "hidden_size": 8, "warmup": {"steps": 3, "batch_size": 8, "max_steps": 20}},
+        policy_kwargs={"cell": "mgu", "hidden_size": 8, "warmup": {"updates": 3, "batch_size": 8, "max_horizon": 20}},
     )
     model.learn(64)
     assert next(model.policy.parameters()).device.type == "cuda"

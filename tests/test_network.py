@@ -7,7 +7,7 @@ import torch
 from torch.nn.utils.rnn import pack_sequence
 
 from warm_rl import CELL_NAMES, RecurrentNet
-from warm_rl.kernels import brc_scan, gru_scan, mgu_scan, nbrc_scan
+from warm_rl.torchscript_scans import brc_scan, gru_scan, mgu_scan, nbrc_scan
 
 CELL_KWARGS = {"chrono": {"t_max": 20}}
 CASES = [(cell, double) for cell in CELL_NAMES for double in (False, True)]

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "supervised.py"
 
 TINY = dict(hidden_size=8, epochs=2, progress=False, vaa_samples=8, vaa_steps=20,
-            warmup_config={"steps": 5, "max_steps": 20}, warmup_pool=32)
+            warmup_config={"updates": 5, "max_horizon": 20}, warmup_pool=32)
 
 
 def tiny_copy(seq_length=12, train=64, seed=0):

@@ -56,8 +56,8 @@ def test_count_attractors_on_known_sets():
 def test_vaa_of_a_contraction_is_one_over_n():
     torch.manual_seed(0)
     seqs = copy_first_sequences(count=50)
-    assert vaa(contraction_gru(), seqs, steps=500, seed=0) == pytest.approx(1 / 50)
-    value = vaa_star(contraction_gru(), seqs, steps=200, seed=0)
+    assert vaa(contraction_gru(), seqs, horizon=500, seed=0) == pytest.approx(1 / 50)
+    value = vaa_star(contraction_gru(), seqs, horizon=200, seed=0)
     assert value.shape == (1,) and float(value[0].detach()) == pytest.approx(1 / 50, rel=1e-3)
 
 
@@ -68,15 +68,15 @@ def test_vaa_of_a_bistable_system_is_two_over_n():
     padded[0, :, 0] = signs
     lengths = torch.full((n,), 30)
     # the cut may stop right after the first input: the state is then already signed.
-    assert vaa(bistable_brc(), (padded, lengths), steps=2000, seed=1) == pytest.approx(2 / n)
-    star = vaa_star(bistable_brc(), (padded, lengths), steps=200, seed=1)
+    assert vaa(bistable_brc(), (padded, lengths), horizon=2000, seed=1) == pytest.approx(2 / n)
+    star = vaa_star(bistable_brc(), (padded, lengths), horizon=200, seed=1)
     assert float(star[0].detach()) == pytest.approx(2 / n, rel=1e-3)
 
 
 def test_vaa_star_is_differentiable_per_layer():
     torch.manual_seed(0)
     net = RecurrentNet("gru", 1, 8, num_layers=3)
-    values = vaa_star(net, copy_first_sequences(count=16), steps=5, seed=0)
+    values = vaa_star(net, copy_first_sequences(count=16), horizon=5, seed=0)
     assert values.shape == (3,)
     values.sum().backward()
     assert all(p.grad is not None for p in net.layers[2].parameters())
@@ -86,9 +86,9 @@ def test_sequences_as_list_of_different_lengths():
     torch.manual_seed(0)
     net = RecurrentNet("mgu", 2, 6)
     seqs = [torch.randn(n, 2) for n in (3, 9, 1, 5)]
-    value = vaa(net, seqs, steps=50, seed=0)
+    value = vaa(net, seqs, horizon=50, seed=0)
     assert 1 / 4 <= value <= 1.0
-    assert vaa(net, seqs, steps=50, seed=0) == value
+    assert vaa(net, seqs, horizon=50, seed=0) == value
 
 
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
@@ -96,12 +96,12 @@ def test_warm_up_raises_vaa(cell):
     torch.manual_seed(1)
     net = RecurrentNet(cell, 1, 32)
     seqs = copy_first_sequences(count=100, steps=50)
-    before = vaa(net, seqs, steps=1000, seed=0)
+    before = vaa(net, seqs, horizon=1000, seed=0)
     report = warm_up(net, seqs, WarmupConfig(seed=1))
-    after = vaa(net, seqs, steps=1000, seed=0)
+    after = vaa(net, seqs, horizon=1000, seed=0)
     assert before <= 0.05
     assert after >= 0.5
-    assert report.steps >= 100 and len(report.vaa_star) == report.steps
+    assert report.updates >= 100 and len(report.vaa_star) == report.updates
     assert report.seconds > 0
 
 
@@ -112,7 +112,7 @@ def test_double_warm_up_changes_warm_halves_only(cell):
     readout = torch.nn.Linear(8, 1)
     before = {k: v.clone() for k, v in net.state_dict().items()}
     readout_before = readout.weight.clone()
-    warm_up(net, [torch.randn(12, 2) for _ in range(8)], WarmupConfig(steps=5, seed=0))
+    warm_up(net, [torch.randn(12, 2) for _ in range(8)], WarmupConfig(updates=5, seed=0))
     for name, value in net.state_dict().items():
         if ".warm." in name:
             continue
@@ -124,7 +124,7 @@ def test_double_warm_up_changes_warm_halves_only(cell):
 def test_vaa_star_gradients_reach_warm_halves_only():
     torch.manual_seed(0)
     net = RecurrentNet("gru", 2, 8, num_layers=2, double=True)
-    vaa_star(net, [torch.randn(12, 2) for _ in range(8)], steps=5, seed=0).sum().backward()
+    vaa_star(net, [torch.randn(12, 2) for _ in range(8)], horizon=5, seed=0).sum().backward()
     for name, param in net.named_parameters():
         if ".warm." in name:
             assert param.grad is not None and param.grad.abs().sum() > 0, name
@@ -135,7 +135,7 @@ def test_vaa_star_gradients_reach_warm_halves_only():
 def test_non_finite_loss_restarts_then_raises(monkeypatch):
     import warm_rl.warmup as warmup_module
 
-    def nan_vaa_star(net, padded, lengths, steps, eps, generator, layers=None):
+    def nan_vaa_star(net, padded, lengths, horizon, eps, generator, layers=None):
         count = len(layers) if layers is not None else net.num_layers
         zeros = sum(p.sum() for p in net.parameters()) * 0
         return torch.full((count,), float("nan")) + zeros
@@ -143,7 +143,7 @@ def test_non_finite_loss_restarts_then_raises(monkeypatch):
     monkeypatch.setattr(warmup_module, "vaa_star_padded", nan_vaa_star)
     net = RecurrentNet("gru", 1, 4)
     with pytest.raises(RuntimeError, match="non-finite.*after 2 restart"):
-        warm_up(net, copy_first_sequences(count=8), WarmupConfig(steps=3, restarts=2, seed=0))
+        warm_up(net, copy_first_sequences(count=8), WarmupConfig(updates=3, restarts=2, seed=0))
 
 
 @pytest.mark.parametrize(
@@ -161,9 +161,9 @@ def test_non_finite_loss_restarts_then_raises(monkeypatch):
 def test_bad_sequences(sequences, error, match):
     net = RecurrentNet("gru", 1, 4)
     with pytest.raises(error, match=match):
-        vaa(net, sequences, steps=5)
+        vaa(net, sequences, horizon=5)
     with pytest.raises(error, match=match):
-        warm_up(net, sequences, WarmupConfig(steps=1))
+        warm_up(net, sequences, WarmupConfig(updates=1))
 
 
 def test_bad_config():
@@ -171,13 +171,13 @@ def test_bad_config():
         WarmupConfig(lr=-1)
     with pytest.raises(ValueError, match="unknown WarmupConfig field"):
         WarmupConfig.from_value({"stepz": 3})
-    with pytest.raises(ValueError, match="steps must be an int >= 1, got 0"):
-        vaa(RecurrentNet("gru", 1, 4), [torch.zeros(3, 1)], steps=0)
+    with pytest.raises(ValueError, match="horizon must be an int >= 1, got 0"):
+        vaa(RecurrentNet("gru", 1, 4), [torch.zeros(3, 1)], horizon=0)
 
 
 def test_unseeded_warm_up_follows_the_global_seed_and_keeps_it():
     seqs = copy_first_sequences(count=16, steps=10)
-    config = WarmupConfig(steps=3, batch_size=8, max_steps=10)
+    config = WarmupConfig(updates=3, batch_size=8, max_horizon=10)
 
     def run():
         torch.manual_seed(5)
@@ -190,3 +190,33 @@ def test_unseeded_warm_up_follows_the_global_seed_and_keeps_it():
         torch.testing.assert_close(a, b)
     # the global stream is not reseeded at random: what follows is reproducible too
     torch.testing.assert_close(after_a, after_b)
+
+
+@pytest.mark.parametrize(
+    "old,new", [("steps", "updates"), ("max_steps", "max_horizon"), ("increment", "horizon_increment")], ids=str
+)
+def test_renamed_warmup_fields_name_the_new_one(old, new):
+    with pytest.raises(TypeError, match=f"'{old}', which was renamed: use '{new}'"):
+        WarmupConfig(**{old: 3})
+    with pytest.raises(TypeError, match=f"use '{new}'"):
+        WarmupConfig.from_value({old: 3})
+
+
+@pytest.mark.parametrize("function", [vaa, vaa_star], ids=lambda f: f.__name__)
+def test_vaa_steps_was_renamed_horizon(function):
+    net, sequences = RecurrentNet("gru", 1, 4), [torch.zeros(3, 1)]
+    with pytest.raises(TypeError, match="'steps', which was renamed: use 'horizon'"):
+        function(net, sequences, horizon=3, steps=3)
+    with pytest.raises(TypeError, match="horizon"):
+        function(net, sequences, steps=3)
+
+
+@pytest.mark.parametrize(
+    "field,value,error",
+    [("updates", 1.5, TypeError), ("updates", 0, ValueError), ("lr", True, TypeError), ("lr", float("inf"), ValueError),
+     ("progress", "yes", TypeError), ("seed", "x", TypeError)],
+    ids=lambda v: repr(v),
+)
+def test_warmup_config_checks_types_and_values(field, value, error):
+    with pytest.raises(error, match=f"WarmupConfig.{field}"):
+        WarmupConfig(**{field: value})

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from warm_rl.kernels import brc_scan, gru_scan, mgu_scan, nbrc_scan
+from warm_rl.torchscript_scans import brc_scan, gru_scan, mgu_scan, nbrc_scan
 
 CELL_NAMES: tuple[str, ...] = ("lstm", "gru", "mgu", "brc", "nbrc", "chrono")
 """Names accepted by :class:`warm_rl.RecurrentNet` and :func:`make_layer`."""
@@ -47,7 +47,7 @@ class ScanParts:
     """A layer written as ``scan(W_in x + b_in, h0, *recurrent)``.
 
     Attributes:
-        scan: one of the scans of :mod:`warm_rl.kernels`.
+        scan: one of the scans of :mod:`warm_rl.torchscript_scans`.
         gates: ``k``, input projections per unit (``W_in`` is ``(k * H, input_size)``).
         w_in: input weight, gate-major rows.
         b_in: input bias.
@@ -200,7 +200,7 @@ class FusedLayer(RecurrentLayer):
             bias_hh[: 2 * hidden] = 0.0
 
     def scan_parts(self, device: torch.device) -> ScanParts | None:
-        """A GRU on the CPU runs as :func:`~warm_rl.kernels.gru_scan` (torch has no
+        """A GRU on the CPU runs as :func:`~warm_rl.torchscript_scans.gru_scan` (torch has no
         fused CPU GRU); on a GPU, and for LSTMs, torch's kernels (cuDNN) are used."""
         if self.kind != "gru" or device.type != "cpu":
             return None
@@ -234,10 +234,10 @@ class FusedLayer(RecurrentLayer):
 
 
 class _ScanLayer(RecurrentLayer):
-    """A layer whose time loop is one of the fused scans of :mod:`warm_rl.kernels`.
+    """A layer whose time loop is one of the fused scans of :mod:`warm_rl.torchscript_scans`.
 
     Subclasses define ``n_gates`` (input projections per unit), ``_scan`` (a
-    scan of :mod:`warm_rl.kernels`) and ``_recurrent()`` (its recurrent
+    scan of :mod:`warm_rl.torchscript_scans`) and ``_recurrent()`` (its recurrent
     arguments, see :class:`ScanParts`).
     """
 

@@ -488,7 +488,7 @@ def _epoch_record(
         test_loss, test_metric = evaluate(model, test_data, config.eval_batch_size)
     value = math.nan
     if config.vaa_samples > 0 and config.vaa_steps > 0:
-        value = vaa(model.rnn, vaa_sequences, steps=config.vaa_steps, eps=config.vaa_eps,
+        value = vaa(model.rnn, vaa_sequences, horizon=config.vaa_steps, eps=config.vaa_eps,
                     seed=config.seed * 100_003 + epoch)
     return {
         "epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_metric": val_metric,

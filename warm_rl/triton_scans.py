@@ -1,6 +1,6 @@
 """GPU time scans of the MGU, BRC and nBRC recurrences as single Triton kernels.
 
-On a GPU the TorchScript scans of :mod:`warm_rl.kernels` launch about ten tiny
+On a GPU the TorchScript scans of :mod:`warm_rl.torchscript_scans` launch about ten tiny
 kernels per time step forward and as many backward; at batch 32 and width 128
 each does almost nothing, so a 300-step sequence costs thousands of launches
 (MGU forward + backward 71 ms on an H100). Here the whole time loop of one
@@ -20,11 +20,11 @@ block of 16 sequences runs inside one kernel, the state in registers:
 Each forward kernel writes the gates its backward needs; each backward kernel
 runs the time loop in reverse and returns the gradients of the input
 projections and of the initial state. The recurrent weight gradients are then
-summed over all time steps with one matmul, as in :mod:`warm_rl.kernels`.
+summed over all time steps with one matmul, as in :mod:`warm_rl.torchscript_scans`.
 Timings of every variant: ``scripts/bench_gpu_scans.py``.
 
-Used by :func:`warm_rl.kernels.mgu_scan`, :func:`~warm_rl.kernels.brc_scan`
-and :func:`~warm_rl.kernels.nbrc_scan` for float32 CUDA tensors when Triton
+Used by :func:`warm_rl.torchscript_scans.mgu_scan`, :func:`~warm_rl.torchscript_scans.brc_scan`
+and :func:`~warm_rl.torchscript_scans.nbrc_scan` for float32 CUDA tensors when Triton
 is installed (it ships with torch's CUDA builds on Linux); set the environment
 variable ``WARM_RL_NO_TRITON=1`` to use the TorchScript scans instead.
 """
@@ -384,7 +384,7 @@ class _TritonBRCScan(torch.autograd.Function):
 
 
 def mgu_scan(x_proj: Tensor, h0: Tensor, u_f: Tensor, u_h: Tensor) -> Tensor:
-    """As :func:`warm_rl.kernels.mgu_scan`, one Triton kernel each way.
+    """As :func:`warm_rl.torchscript_scans.mgu_scan`, one Triton kernel each way.
 
     Shape:
         x_proj ``(T, B, 2H)``, h0 ``(B, H)``, u_f and u_h ``(H, H)``; output ``(T, B, H)``.
@@ -393,7 +393,7 @@ def mgu_scan(x_proj: Tensor, h0: Tensor, u_f: Tensor, u_h: Tensor) -> Tensor:
 
 
 def brc_scan(x_proj: Tensor, h0: Tensor, w_c: Tensor, w_a: Tensor) -> Tensor:
-    """As :func:`warm_rl.kernels.brc_scan`, one Triton kernel each way.
+    """As :func:`warm_rl.torchscript_scans.brc_scan`, one Triton kernel each way.
 
     Shape:
         x_proj ``(T, B, 3H)``, h0 ``(B, H)``, w_c and w_a ``(H,)``; output ``(T, B, H)``.
@@ -402,7 +402,7 @@ def brc_scan(x_proj: Tensor, h0: Tensor, w_c: Tensor, w_a: Tensor) -> Tensor:
 
 
 def nbrc_scan(x_proj: Tensor, h0: Tensor, w_ca: Tensor) -> Tensor:
-    """As :func:`warm_rl.kernels.nbrc_scan`, one Triton kernel each way.
+    """As :func:`warm_rl.torchscript_scans.nbrc_scan`, one Triton kernel each way.
 
     Shape:
         x_proj ``(T, B, 3H)``, h0 ``(B, H)``, w_ca ``(2H, H)``; output ``(T, B, H)``.

@@ -15,6 +15,7 @@ from torch import Tensor
 from warm_rl.cells import RecurrentLayer
 from warm_rl.network import RecurrentNet, State
 from warm_rl.sequences import SequenceSet, as_padded
+from warm_rl.validation import check_int, check_number, reject_renamed
 
 _MAX_CHUNK_ELEMENTS = 1 << 24
 """Upper bound on ``steps x batch x hidden`` of one chunk of the exact-VAA run."""
@@ -26,11 +27,13 @@ def _check_net(net: object) -> RecurrentNet:
     return net
 
 
-def _check_steps_eps(steps: object, eps: object) -> None:
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an int >= 1, got {steps!r}")
-    if not isinstance(eps, (int, float)) or not eps > 0:
-        raise ValueError(f"eps must be a number > 0, got {eps!r}")
+def _check_arguments(function: str, horizon: object, eps: object, renamed: dict) -> None:
+    reject_renamed(function, renamed, {"steps": "horizon"})
+    if renamed:
+        raise TypeError(f"{function}() got unexpected keyword argument(s) {sorted(renamed)}")
+    if check_int("horizon", horizon) < 1:
+        raise ValueError(f"horizon must be an int >= 1, got {horizon}")
+    check_number("eps", eps, minimum=0.0, strict_minimum=True)
 
 
 def _device_of(net: RecurrentNet) -> torch.device:
@@ -112,18 +115,20 @@ def soft_attractor_variability(states: Tensor, eps: float) -> Tensor:
 def vaa(
     net: RecurrentNet,
     sequences: SequenceSet,
-    steps: int = 10_000,
+    horizon: int = 10_000,
     eps: float = 1e-4,
     seed: int | None = None,
+    **renamed: object,
 ) -> float:
     """Exact VAA of the whole network (all layers' h and c concatenated).
 
     Args:
         net: the network.
         sequences: a list of ``(len_i, input_size)`` tensors, or ``(padded, lengths)``.
-        steps: ``M``, the number of steps the constant perturbation is held.
+        horizon: ``M``, the number of steps the constant perturbation is held.
         eps: distance under which two final states are the same attractor.
         seed: seed of the cuts and of the perturbation (random if None).
+        **renamed: refused; ``steps`` was renamed ``horizon`` (``TypeError``).
 
     Returns:
         VAA in ``[1/n, 1]``.
@@ -132,24 +137,24 @@ def vaa(
         sequences: ``(len_i, input_size)`` each, or ``(T, N, input_size)`` + ``(N,)``.
     """
     net = _check_net(net)
-    _check_steps_eps(steps, eps)
+    _check_arguments("vaa", horizon, eps, renamed)
     padded, lengths = as_padded(sequences, net.input_size, _device_of(net))
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
     state = reachable_states(net, padded, lengths, generator)
     batch = padded.shape[1]
     perturbation = _randn((1, 1, net.input_size), generator, padded)
-    chunk = max(1, min(steps, _MAX_CHUNK_ELEMENTS // (batch * net.hidden_size)))
+    chunk = max(1, min(horizon, _MAX_CHUNK_ELEMENTS // (batch * net.hidden_size)))
     with torch.no_grad():
         done = 0
-        while done < steps:
-            length = min(chunk, steps - done)
+        while done < horizon:
+            length = min(chunk, horizon - done)
             _, state = net(perturbation.expand(length, batch, net.input_size), state)
             done += length
     return count_attractors(state_vector(net, state), eps)
 
 
 def layer_vaa_star(
-    layer: RecurrentLayer, state: State, steps: int, eps: float, generator: torch.Generator | None
+    layer: RecurrentLayer, state: State, horizon: int, eps: float, generator: torch.Generator | None
 ) -> Tensor:
     """VAA* of one layer (its warm half when double) from given reachable states.
 
@@ -159,7 +164,7 @@ def layer_vaa_star(
     warm, part = layer.warm_module, layer.warm_slice
     h, c = state[0][:, part], state[1][:, part]
     perturbation = _randn((1, 1, layer.input_size), generator, h)
-    inputs = perturbation.expand(steps, h.shape[0], layer.input_size)
+    inputs = perturbation.expand(horizon, h.shape[0], layer.input_size)
     _, (h_final, c_final) = warm(inputs, (h, c), None)
     final = torch.cat([h_final, c_final], -1) if layer.has_cell_state else h_final
     return soft_attractor_variability(final, eps)
@@ -168,24 +173,26 @@ def layer_vaa_star(
 def vaa_star(
     net: RecurrentNet,
     sequences: SequenceSet,
-    steps: int,
+    horizon: int,
     eps: float = 1e-4,
     seed: int | None = None,
     layers: list[int] | None = None,
+    **renamed: object,
 ) -> Tensor:
     """Differentiable VAA* of every layer (warm halves only when ``double``).
 
     Each layer is its own dynamical system: it starts from its part of the
     reachable states and is fed its own constant perturbation ``u_l ~ N(0, I)``
-    of its own input size for ``steps`` steps.
+    of its own input size for ``horizon`` steps.
 
     Args:
         net: the network.
         sequences: a list of ``(len_i, input_size)`` tensors, or ``(padded, lengths)``.
-        steps: ``M``, the number of perturbation steps.
+        horizon: ``M``, the number of perturbation steps.
         eps: the distance scale of ``C*``.
         seed: seed of the cuts and perturbations (random if None).
         layers: indices of the layers to evaluate (all if None).
+        **renamed: refused; ``steps`` was renamed ``horizon`` (``TypeError``).
 
     Returns:
         VAA* per evaluated layer, differentiable w.r.t. the warm parameters.
@@ -194,17 +201,17 @@ def vaa_star(
         returns ``(num_layers,)`` (or ``(len(layers),)``).
     """
     net = _check_net(net)
-    _check_steps_eps(steps, eps)
+    _check_arguments("vaa_star", horizon, eps, renamed)
     padded, lengths = as_padded(sequences, net.input_size, _device_of(net))
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
-    return vaa_star_padded(net, padded, lengths, steps, eps, generator, layers)
+    return vaa_star_padded(net, padded, lengths, horizon, eps, generator, layers)
 
 
 def vaa_star_padded(
     net: RecurrentNet,
     padded: Tensor,
     lengths: Tensor,
-    steps: int,
+    horizon: int,
     eps: float,
     generator: torch.Generator | None,
     layers: list[int] | None = None,
@@ -217,6 +224,6 @@ def vaa_star_padded(
     h, c = reachable_states(net, padded, lengths, generator)
     indices = range(net.num_layers) if layers is None else layers
     values = [
-        layer_vaa_star(net.layers[i], (h[i], c[i]), steps, eps, generator) for i in indices
+        layer_vaa_star(net.layers[i], (h[i], c[i]), horizon, eps, generator) for i in indices
     ]
     return torch.stack(values)

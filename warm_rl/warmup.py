@@ -1,17 +1,20 @@
 """Warm-up: gradient descent on VAA* so that a network becomes multistable.
 
-Loss ``mean_l (VAA*_l - k)^2``; each step draws a batch of sequences and
-``M ~ U{1..M*}``, where ``M*`` starts at 1 and grows by ``increment`` per step
-up to ``max_steps`` (curriculum). Only the warm parameters change: the whole
-layers, or their warm halves when the network is double.
+Loss ``mean_l (VAA*_l - k)^2``; each update draws a batch of sequences and a
+perturbation horizon ``M ~ U{1..M*}``, where ``M*`` starts at 1 and grows by
+``horizon_increment`` per update up to ``max_horizon`` (curriculum). Only the
+warm parameters change: the whole layers, or their warm halves when the network
+is double.
 """
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import math
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -19,10 +22,14 @@ from torch import Tensor
 
 from warm_rl.network import RecurrentNet
 from warm_rl.sequences import SequenceSet, as_padded
+from warm_rl.validation import check_bool, check_int, check_number, reject_renamed
 from warm_rl.vaa import vaa_star_padded
 
 STUCK_THRESHOLD = 0.98
 """A layer whose VAA* ends above this is stuck (states too extreme) and is restarted."""
+
+RENAMED_FIELDS: dict[str, str] = {"steps": "updates", "max_steps": "max_horizon", "increment": "horizon_increment"}
+"""Old :class:`WarmupConfig` field names and their new names (the old ones raise ``TypeError``)."""
 
 
 @dataclass
@@ -30,11 +37,11 @@ class WarmupConfig:
     """Warm-up settings; the defaults are the paper's.
 
     Attributes:
-        steps: gradient steps ``S``.
+        updates: gradient updates ``S``.
         lr: Adam learning rate.
-        batch_size: sequences per step ``n``.
-        increment: growth ``c`` of the curriculum bound ``M*`` per step.
-        max_steps: cap ``M_max`` of ``M*``.
+        batch_size: sequences per update ``n``.
+        horizon_increment: growth ``c`` of the curriculum bound ``M*`` per update.
+        max_horizon: cap ``M_max`` of ``M*`` (perturbation steps).
         target: ``k``, the VAA* aimed at.
         eps: distance scale of VAA*.
         restarts: how many times stuck layers (or a non-finite loss) may be
@@ -43,11 +50,11 @@ class WarmupConfig:
         seed: seed of the batches, cuts and perturbations (random if None).
     """
 
-    steps: int = 100
+    updates: int = 100
     lr: float = 1e-2
     batch_size: int = 32
-    increment: int = 10
-    max_steps: int = 200
+    horizon_increment: int = 10
+    max_horizon: int = 200
     target: float = 0.95
     eps: float = 1e-4
     restarts: int = 3
@@ -55,20 +62,16 @@ class WarmupConfig:
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("steps", "batch_size", "max_steps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"WarmupConfig.{name} must be an int >= 1, got {value!r}")
-        for name in ("increment", "restarts"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"WarmupConfig.{name} must be an int >= 0, got {value!r}")
-        if not isinstance(self.lr, (int, float)) or not self.lr > 0:
-            raise ValueError(f"WarmupConfig.lr must be > 0, got {self.lr!r}")
-        if not isinstance(self.eps, (int, float)) or not self.eps > 0:
-            raise ValueError(f"WarmupConfig.eps must be > 0, got {self.eps!r}")
-        if not isinstance(self.target, (int, float)) or not 0 < self.target <= 1:
-            raise ValueError(f"WarmupConfig.target must lie in (0, 1], got {self.target!r}")
+        for name in ("updates", "batch_size", "max_horizon"):
+            check_int(f"WarmupConfig.{name}", getattr(self, name), minimum=1)
+        for name in ("horizon_increment", "restarts"):
+            check_int(f"WarmupConfig.{name}", getattr(self, name), minimum=0)
+        check_number("WarmupConfig.lr", self.lr, minimum=0.0, strict_minimum=True)
+        check_number("WarmupConfig.eps", self.eps, minimum=0.0, strict_minimum=True)
+        check_number("WarmupConfig.target", self.target, minimum=0.0, maximum=1.0, strict_minimum=True)
+        check_bool("WarmupConfig.progress", self.progress)
+        if self.seed is not None:
+            check_int("WarmupConfig.seed", self.seed)
 
     @classmethod
     def from_value(cls, value: WarmupConfig | dict | None) -> WarmupConfig:
@@ -78,6 +81,7 @@ class WarmupConfig:
         if isinstance(value, cls):
             return value
         if isinstance(value, dict):
+            reject_renamed("WarmupConfig", value, RENAMED_FIELDS)
             unknown = sorted(set(value) - set(cls.__dataclass_fields__))
             if unknown:
                 raise ValueError(f"unknown WarmupConfig field(s) {unknown}")
@@ -88,18 +92,32 @@ class WarmupConfig:
         return asdict(self)
 
 
+def _rejecting_renamed(init: Callable[..., None]) -> Callable[..., None]:
+    """Wraps the dataclass ``__init__`` so that an old field name says its new name."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        reject_renamed("WarmupConfig", kwargs, RENAMED_FIELDS)
+        init(self, *args, **kwargs)
+
+    __init__.__signature__ = inspect.signature(init)
+    return __init__
+
+
+WarmupConfig.__init__ = _rejecting_renamed(WarmupConfig.__init__)
+
+
 @dataclass
 class WarmupReport:
     """What a warm-up did.
 
     Attributes:
-        losses: the loss of every step (restarted runs appended).
-        vaa_star: per step, the VAA* of every layer (``nan`` for a layer that
-            was not trained in that step, as in a restart of other layers).
-        horizons: per step, the number of perturbation steps ``M`` drawn.
+        losses: the loss of every update (restarted runs appended).
+        vaa_star: per update, the VAA* of every layer (``nan`` for a layer that
+            was not trained in that update, as in a restart of other layers).
+        horizons: per update, the number of perturbation steps ``M`` drawn.
         restarts: how many restarts happened.
         restarted_layers: the layers re-initialised at each restart.
-        final_vaa_star: VAA* per layer at ``M = max_steps`` after warm-up.
+        final_vaa_star: VAA* per layer at ``M = max_horizon`` after warm-up.
         seconds: wall time.
     """
 
@@ -112,18 +130,42 @@ class WarmupReport:
     seconds: float = 0.0
 
     @property
-    def steps(self) -> int:
+    def updates(self) -> int:
+        """Gradient updates done, restarts included."""
         return len(self.losses)
 
 
 StepCallback = Callable[[int, float, list[float]], None]
-"""Called after every step with ``(step, loss, vaa_star per layer)``."""
+"""Called after every update with ``(update, loss, vaa_star per layer)``."""
 
 
-class _NonFiniteLoss(Exception):
-    def __init__(self, step: int, layers: list[int]):
-        super().__init__(step, layers)
-        self.step, self.layers = step, layers
+@dataclass
+class _NonFiniteLoss:
+    """Where a run stopped on a non-finite loss or gradient."""
+
+    update: int
+    layers: list[int]
+
+
+@dataclass
+class _Batches:
+    """The validated sequences of a warm-up and its random stream."""
+
+    padded: Tensor
+    lengths: Tensor
+    generator: torch.Generator
+
+    def draw(self, batch_size: int) -> tuple[Tensor, Tensor]:
+        """A random batch of ``min(batch_size, N)`` distinct sequences, trimmed to its longest.
+
+        Shape:
+            returns padded ``(T_batch, n, input_size)`` and lengths ``(n,)``.
+        """
+        count = self.padded.shape[1]
+        index = torch.randperm(count, generator=self.generator)[: min(batch_size, count)]
+        index = index.to(self.padded.device)
+        lengths = self.lengths[index]
+        return self.padded[: int(lengths.max()), index], lengths
 
 
 def warm_up(
@@ -134,12 +176,16 @@ def warm_up(
 ) -> WarmupReport:
     """Warms a network up in place.
 
+    Layers whose VAA* ends above :data:`STUCK_THRESHOLD`, and all layers of a
+    run whose loss became non-finite, are re-initialised and warmed up again,
+    at most ``config.restarts`` times.
+
     Args:
         net: the network; with ``double=True`` only its warm halves change.
         sequences: the data the network will see: a list of
             ``(len_i, input_size)`` tensors, or ``(padded, lengths)``.
         config: a :class:`WarmupConfig`, a dict of its fields, or None (defaults).
-        callback: called after every step with ``(step, loss, vaa_star)``.
+        callback: called after every update with ``(update, loss, vaa_star)``.
 
     Returns:
         A :class:`WarmupReport`.
@@ -153,116 +199,131 @@ def warm_up(
     if not isinstance(net, RecurrentNet):
         raise TypeError(f"net must be a warm_rl.RecurrentNet, got {type(net).__name__}")
     config = WarmupConfig.from_value(config)
-    device = next(net.parameters()).device
-    padded, lengths = as_padded(sequences, net.input_size, device)
-    generator = torch.Generator()
-    # seed None: drawn from the global RNG, which stays seeded (torch.seed() would reseed it at random)
-    seed = config.seed if config.seed is not None else int(torch.randint(2**62, (1,)).item())
-    generator.manual_seed(seed)
+    padded, lengths = as_padded(sequences, net.input_size, next(net.parameters()).device)
+    batches = _Batches(padded, lengths, torch.Generator().manual_seed(_seed_of(config)))
     report = WarmupReport()
     start = time.perf_counter()
     active = list(range(net.num_layers))
+    with _training_mode(net):
+        for attempt in range(config.restarts + 1):
+            failure = _run(net, batches, config, active, report, callback)
+            if failure is None:
+                report.final_vaa_star = _final_vaa_star(net, batches, config)
+                active = [i for i, value in enumerate(report.final_vaa_star) if value > STUCK_THRESHOLD]
+                if not active:
+                    break
+            else:
+                active = failure.layers
+            if attempt == config.restarts:
+                _give_up(failure, active, report)
+                break
+            _reinitialise(net, active, report)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _seed_of(config: WarmupConfig) -> int:
+    """The config's seed; if None, one drawn from the global RNG, which stays seeded
+    (``torch.seed()`` would reseed it at random)."""
+    return config.seed if config.seed is not None else int(torch.randint(2**62, (1,)).item())
+
+
+@contextlib.contextmanager
+def _training_mode(net: RecurrentNet) -> Iterator[None]:
+    """Training mode during warm-up, the caller's mode restored after."""
     was_training = net.training
     net.train()
     try:
-        while True:
-            try:
-                _run(net, padded, lengths, config, active, generator, report, callback)
-            except _NonFiniteLoss as failure:
-                if report.restarts >= config.restarts:
-                    raise RuntimeError(
-                        f"warm-up loss became non-finite at step {failure.step} "
-                        f"(layers {failure.layers}) and stayed so after {report.restarts} "
-                        "restart(s); try a smaller lr or max_steps"
-                    ) from None
-                active = failure.layers
-            else:
-                final = _final_vaa_star(net, padded, lengths, config, generator)
-                report.final_vaa_star = final
-                stuck = [i for i, value in enumerate(final) if value > STUCK_THRESHOLD]
-                if not stuck:
-                    break
-                if report.restarts >= config.restarts:
-                    warnings.warn(
-                        f"layer(s) {stuck} still have VAA* > {STUCK_THRESHOLD} after "
-                        f"{report.restarts} restart(s); they may be stuck",
-                        stacklevel=2,
-                    )
-                    break
-                active = stuck
-            for index in active:
-                net.layers[index].warm_module.reset_parameters()
-            report.restarts += 1
-            report.restarted_layers.append(list(active))
+        yield
     finally:
         net.train(was_training)
-        report.seconds = time.perf_counter() - start
-    return report
+
+
+def _give_up(failure: _NonFiniteLoss | None, layers: list[int], report: WarmupReport) -> None:
+    """Out of restarts: raises for a non-finite loss, warns for stuck layers."""
+    if failure is not None:
+        raise RuntimeError(
+            f"warm-up loss became non-finite at update {failure.update} (layers {failure.layers}) "
+            f"and stayed so after {report.restarts} restart(s); try a smaller lr or max_horizon"
+        )
+    warnings.warn(
+        f"layer(s) {layers} still have VAA* > {STUCK_THRESHOLD} after {report.restarts} restart(s); "
+        "they may be stuck",
+        stacklevel=3,
+    )
+
+
+def _reinitialise(net: RecurrentNet, layers: list[int], report: WarmupReport) -> None:
+    for index in layers:
+        net.layers[index].warm_module.reset_parameters()
+    report.restarts += 1
+    report.restarted_layers.append(list(layers))
 
 
 def _run(
     net: RecurrentNet,
-    padded: Tensor,
-    lengths: Tensor,
+    batches: _Batches,
     config: WarmupConfig,
     active: list[int],
-    generator: torch.Generator,
     report: WarmupReport,
     callback: StepCallback | None,
-) -> None:
-    """One warm-up run of ``config.steps`` steps on the ``active`` layers."""
+) -> _NonFiniteLoss | None:
+    """``config.updates`` updates of the ``active`` layers; where it stopped if the loss
+    or a gradient became non-finite, else None."""
     warm_params = net.warm_parameters()
     params = [p for i in active for p in warm_params[i]]
     optimizer = torch.optim.Adam(params, lr=config.lr)
-    count = padded.shape[1]
-    batch = min(config.batch_size, count)
     progress = _progress_bar(config, len(active))
-    for step in range(config.steps):
-        horizon_cap = min(1 + step * config.increment, config.max_steps)
-        horizon = int(torch.randint(1, horizon_cap + 1, (1,), generator=generator))
-        index = torch.randperm(count, generator=generator)[:batch].to(padded.device)
-        batch_lengths = lengths[index]
-        batch_seqs = padded[: int(batch_lengths.max()), index]
-        values = vaa_star_padded(
-            net, batch_seqs, batch_lengths, horizon, config.eps, generator, active
-        )
-        loss = (values - config.target).pow(2).mean()
-        loss_value = float(loss.detach())
-        if not math.isfinite(loss_value):
-            raise _NonFiniteLoss(len(report.losses), active)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if not all(bool(torch.isfinite(p.grad).all()) for p in params if p.grad is not None):
-            raise _NonFiniteLoss(len(report.losses), active)
-        optimizer.step()
-        per_layer = [math.nan] * net.num_layers
-        for i, value in zip(active, values.detach().tolist(), strict=True):
-            per_layer[i] = value
-        report.losses.append(loss_value)
-        report.vaa_star.append(per_layer)
-        report.horizons.append(horizon)
-        if callback is not None:
-            callback(len(report.losses) - 1, loss_value, per_layer)
+    try:
+        for update in range(config.updates):
+            horizon_cap = min(1 + update * config.horizon_increment, config.max_horizon)
+            horizon = int(torch.randint(1, horizon_cap + 1, (1,), generator=batches.generator))
+            batch, batch_lengths = batches.draw(config.batch_size)
+            values = vaa_star_padded(net, batch, batch_lengths, horizon, config.eps, batches.generator, active)
+            loss = (values - config.target).pow(2).mean()
+            loss_value = float(loss.detach())
+            if not math.isfinite(loss_value):
+                return _NonFiniteLoss(report.updates, active)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if not all(bool(torch.isfinite(p.grad).all()) for p in params if p.grad is not None):
+                return _NonFiniteLoss(report.updates, active)
+            optimizer.step()
+            _record(report, net.num_layers, active, values, loss_value, horizon, callback)
+            if progress is not None:
+                progress.set_postfix(loss=f"{loss_value:.4f}", M=horizon)
+                progress.update(1)
+    finally:
         if progress is not None:
-            progress.set_postfix(loss=f"{loss_value:.4f}", M=horizon)
-            progress.update(1)
-    if progress is not None:
-        progress.close()
+            progress.close()
+    return None
 
 
-def _final_vaa_star(
-    net: RecurrentNet, padded: Tensor, lengths: Tensor, config: WarmupConfig, generator
-) -> list[float]:
-    """VAA* per layer at ``M = max_steps`` on a fresh batch (no gradient)."""
-    count = padded.shape[1]
-    index = torch.randperm(count, generator=generator)[: min(config.batch_size, count)]
-    index = index.to(padded.device)
-    batch_lengths = lengths[index]
+def _record(
+    report: WarmupReport,
+    num_layers: int,
+    active: list[int],
+    values: Tensor,
+    loss: float,
+    horizon: int,
+    callback: StepCallback | None,
+) -> None:
+    """Appends one update to the report (``nan`` for the layers not trained) and calls back."""
+    per_layer = [math.nan] * num_layers
+    for i, value in zip(active, values.detach().tolist(), strict=True):
+        per_layer[i] = value
+    report.losses.append(loss)
+    report.vaa_star.append(per_layer)
+    report.horizons.append(horizon)
+    if callback is not None:
+        callback(report.updates - 1, loss, per_layer)
+
+
+def _final_vaa_star(net: RecurrentNet, batches: _Batches, config: WarmupConfig) -> list[float]:
+    """VAA* per layer at ``M = max_horizon`` on a fresh batch (no gradient)."""
+    batch, lengths = batches.draw(config.batch_size)
     with torch.no_grad():
-        values = vaa_star_padded(
-            net, padded[: int(batch_lengths.max()), index], batch_lengths,
-            config.max_steps, config.eps, generator,
-        )
+        values = vaa_star_padded(net, batch, lengths, config.max_horizon, config.eps, batches.generator)
     return [float(v) for v in values]
 
 
@@ -271,4 +332,4 @@ def _progress_bar(config: WarmupConfig, active_layers: int):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=config.steps, desc=f"warm-up ({active_layers} layer(s))", leave=False)
+    return tqdm(total=config.updates, desc=f"warm-up ({active_layers} layer(s))", leave=False)

@@ -1,0 +1,111 @@
+"""Argument checks shared by the whole project: ``TypeError`` for a wrong type, ``ValueError`` for a wrong value.
+
+Every message names the argument and the value it got, so that a bad setting is
+found where it was written, not in a stack frame deep inside torch.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+
+def check_int(name: str, value: object, minimum: int | None = None, maximum: int | None = None) -> int:
+    """An int (not a bool) within ``[minimum, maximum]``.
+
+    Args:
+        name: how the argument is called in the message (``"WarmupConfig.updates"``).
+        value: what was passed.
+        minimum: smallest allowed value (no bound if None).
+        maximum: largest allowed value (no bound if None).
+
+    Returns:
+        ``value`` as a Python int.
+
+    Raises:
+        TypeError: ``value`` is not an integer (bools are rejected too).
+        ValueError: ``value`` is out of range.
+    """
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return int(value)
+
+
+def check_number(
+    name: str,
+    value: object,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    strict_minimum: bool = False,
+) -> float:
+    """A finite real number (not a bool) within the given bounds.
+
+    Args:
+        name: how the argument is called in the message.
+        value: what was passed.
+        minimum: lower bound (none if None).
+        maximum: upper bound, inclusive (none if None).
+        strict_minimum: the lower bound is exclusive (``value > minimum``).
+
+    Returns:
+        ``value`` as a Python float.
+
+    Raises:
+        TypeError: ``value`` is not a real number.
+        ValueError: ``value`` is nan, infinite or out of range.
+    """
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if minimum is not None:
+        if strict_minimum and not number > minimum:
+            raise ValueError(f"{name} must be > {minimum:g}, got {value!r}")
+        if not strict_minimum and number < minimum:
+            raise ValueError(f"{name} must be >= {minimum:g}, got {value!r}")
+    if maximum is not None and number > maximum:
+        raise ValueError(f"{name} must be <= {maximum:g}, got {value!r}")
+    return number
+
+
+def check_bool(name: str, value: object) -> bool:
+    """A bool (numpy bools too); ``"no"`` or ``1`` are refused, not taken as truthy.
+
+    Raises:
+        TypeError: ``value`` is not a bool.
+    """
+    if not isinstance(value, bool) and type(value).__name__ != "bool_":
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def check_choice(name: str, value: object, choices: tuple[str, ...] | list[str]) -> str:
+    """One of ``choices``.
+
+    Raises:
+        ValueError: ``value`` is not one of them.
+    """
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; expected one of {', '.join(map(str, choices))}")
+    return value
+
+
+def reject_renamed(owner: str, given: dict, renamed: dict[str, str]) -> None:
+    """Refuses arguments that were renamed, naming the new name.
+
+    Args:
+        owner: what takes the arguments (``"WarmupConfig"``).
+        given: the keyword arguments passed.
+        renamed: old name -> new name.
+
+    Raises:
+        TypeError: an old name was used.
+    """
+    for old, new in renamed.items():
+        if old in given:
+            raise TypeError(f"{owner} got {old!r}, which was renamed: use {new!r}")
