@@ -1,6 +1,6 @@
 """Throughput of the memory tasks: steps per second, single env and vectorised.
 
-Used by ``scripts/bench_envs.py``; kept here so it can be imported and tested.
+Used by ``scripts/speed_envs.py``; kept here so it can be imported and tested.
 """
 
 from __future__ import annotations

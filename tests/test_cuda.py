@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from warm_rl import CELL_NAMES, RecurrentNet, WarmupConfig, vaa, warm_up
+from warm_rl import CELL_NAMES, RecurrentNet, WarmupConfig, backends, vaa, warm_up
 from warm_rl import torchscript_scans as kernels
 from warm_rl.datasets import make_benchmark
 from warm_rl.training import TrainConfig, train
@@ -82,11 +82,22 @@ def test_triton_scan_in_tf32_stays_close(name, reference, gates, shapes, monkeyp
 @needs_triton
 def test_scans_dispatch_to_triton_on_cuda_float32_only(monkeypatch):
     x = torch.zeros(3, 2, 8, device=CUDA)
-    assert kernels.gpu_scans(x) is not None
-    assert kernels.gpu_scans(x.double()) is None
-    assert kernels.gpu_scans(x.cpu()) is None
+    assert backends.triton_scans_for(x) is not None
+    assert backends.triton_scans_for(x.double()) is None
+    assert backends.triton_scans_for(x.cpu()) is None
     monkeypatch.setenv("WARM_RL_NO_TRITON", "1")
-    assert kernels.gpu_scans(x) is None
+    assert backends.triton_scans_for(x) is None
+
+
+@needs_triton
+def test_select_backend_on_cuda():
+    assert backends.select_backend("gru", CUDA).kind == "torch_rnn"
+    assert backends.select_backend("lstm", CUDA).kind == "torch_rnn"
+    assert backends.select_backend("mgu", CUDA, torch.float64).kind == "torchscript"
+    for cell in ("mgu", "brc", "nbrc"):
+        backend = backends.select_backend(cell, CUDA)
+        assert backend.kind == "triton" and not backend.merged_halves
+        assert backend.variant in (("register", "sliced") if cell == "mgu" else ("sliced",))
 
 
 @pytest.mark.parametrize("double", [False, True], ids=["single", "double"])

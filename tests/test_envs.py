@@ -572,7 +572,7 @@ def test_steps_per_second_runs_every_mode():
 
 def test_bench_script_smoke():
     result = subprocess.run(
-        [sys.executable, "scripts/bench_envs.py", "--steps", "100", "--num-envs", "2"],
+        [sys.executable, "scripts/speed_envs.py", "--steps", "100", "--num-envs", "2"],
         cwd=ROOT,
         capture_output=True,
         text=True,

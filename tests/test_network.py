@@ -7,6 +7,7 @@ import torch
 from torch.nn.utils.rnn import pack_sequence
 
 from warm_rl import CELL_NAMES, RecurrentNet
+from warm_rl.backends import select_backend
 from warm_rl.torchscript_scans import brc_scan, gru_scan, mgu_scan, nbrc_scan
 
 CELL_KWARGS = {"chrono": {"t_max": 20}}
@@ -220,3 +221,18 @@ def test_double_layer_inference_cache_follows_parameter_updates():
     net.load_state_dict({k: torch.zeros_like(v) for k, v in net.state_dict().items()})
     with torch.no_grad():
         assert torch.count_nonzero(net(x)[0]) == 0
+
+
+@pytest.mark.parametrize(
+    ("cell", "kind", "merged"),
+    [("lstm", "torch_rnn", False), ("chrono", "torch_rnn", False), ("gru", "torchscript", True),
+     ("mgu", "torchscript", True), ("brc", "torchscript", True), ("nbrc", "torchscript", True)],
+)
+def test_select_backend_on_cpu(cell, kind, merged):
+    backend = select_backend(cell, "cpu")
+    assert (backend.kind, backend.variant, backend.merged_halves) == (kind, None, merged)
+
+
+def test_select_backend_rejects_unknown_cell():
+    with pytest.raises(ValueError, match="'rnn'"):
+        select_backend("rnn", "cpu")

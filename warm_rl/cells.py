@@ -1,4 +1,4 @@
-"""Single recurrent layers, one per cell type, and the double layer.
+"""Single recurrent layers, one per cell type (the double layer: :mod:`warm_rl.double_layer`).
 
 Every layer here shares one small interface used by :class:`warm_rl.RecurrentNet`
 and by the VAA code:
@@ -17,103 +17,17 @@ and by the VAA code:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from warm_rl.backends import runs_as_scan
+from warm_rl.scan_parts import ScanParts, State, full_length, run_scan
 from warm_rl.torchscript_scans import brc_scan, gru_scan, mgu_scan, nbrc_scan
 
 CELL_NAMES: tuple[str, ...] = ("lstm", "gru", "mgu", "brc", "nbrc", "chrono")
 """Names accepted by :class:`warm_rl.RecurrentNet` and :func:`make_layer`."""
-
-State = tuple[Tensor, Tensor]
-
-
-def _full_length(lengths: Tensor | None, steps: int) -> bool:
-    return lengths is None or bool((lengths == steps).all())
-
-
-def _valid_mask(lengths: Tensor, steps: int) -> Tensor:
-    """``(T, B, 1)`` float mask, 1 where ``t < lengths[b]``."""
-    time = torch.arange(steps, device=lengths.device).unsqueeze(1)
-    return (time < lengths.unsqueeze(0)).unsqueeze(-1)
-
-
-@dataclass
-class ScanParts:
-    """A layer written as ``scan(W_in x + b_in, h0, *recurrent)``.
-
-    Attributes:
-        scan: one of the scans of :mod:`warm_rl.torchscript_scans`.
-        gates: ``k``, input projections per unit (``W_in`` is ``(k * H, input_size)``).
-        w_in: input weight, gate-major rows.
-        b_in: input bias.
-        recurrent: the scan's other arguments, each with its kind:
-            ``("gate_matrix", g)`` for a ``(g * H, H)`` weight, ``("gate_bias", g)``
-            for a ``(g * H,)`` bias, ``("vector", 1)`` for an ``(H,)`` weight.
-    """
-
-    scan: Callable[..., Tensor]
-    gates: int
-    w_in: Tensor
-    b_in: Tensor
-    recurrent: list[tuple[Tensor, str, int]]
-
-    def run(self, x: Tensor, h0: Tensor) -> Tensor:
-        """Shape: x ``(T, B, input_size)``, h0 ``(B, H)`` -> ``(T, B, H)``."""
-        x_proj = torch.nn.functional.linear(x, self.w_in, self.b_in)
-        return self.scan(x_proj, h0, *[tensor for tensor, _, _ in self.recurrent])
-
-
-def _interleave(a: Tensor, b: Tensor, gates: int) -> Tensor:
-    """``[a_g1, a_g2, ..], [b_g1, ..]`` -> ``[a_g1, b_g1, a_g2, b_g2, ..]`` along dim 0."""
-    half = a.shape[0] // gates
-    merged = torch.cat([a.reshape(gates, half, *a.shape[1:]), b.reshape(gates, half, *b.shape[1:])], 1)
-    return merged.reshape(2 * a.shape[0], *a.shape[1:])
-
-
-def _block_diagonal(a: Tensor, b: Tensor, gates: int) -> Tensor:
-    """Per gate, ``[[A, 0], [0, B]]``: two independent recurrences as one."""
-    half = a.shape[1]
-    a3, b3 = a.reshape(gates, half, half), b.reshape(gates, half, half)
-    top = torch.cat([a3, torch.zeros_like(a3)], 2)
-    bottom = torch.cat([torch.zeros_like(b3), b3], 2)
-    return torch.cat([top, bottom], 1).reshape(gates * 2 * half, 2 * half)
-
-
-def merge_scan_parts(first: ScanParts, second: ScanParts) -> ScanParts:
-    """One scan running two independent layers side by side (outputs ``[first, second]``)."""
-    recurrent = []
-    for (a, kind, gates), (b, _, _) in zip(first.recurrent, second.recurrent, strict=True):
-        if kind == "gate_matrix":
-            merged = _block_diagonal(a, b, gates)
-        elif kind == "gate_bias":
-            merged = _interleave(a, b, gates)
-        else:
-            merged = torch.cat([a, b])
-        recurrent.append((merged, kind, gates))
-    return ScanParts(
-        scan=first.scan,
-        gates=first.gates,
-        w_in=_interleave(first.w_in, second.w_in, first.gates),
-        b_in=_interleave(first.b_in, second.b_in, first.gates),
-        recurrent=recurrent,
-    )
-
-
-def run_scan(parts: ScanParts, x: Tensor, state: State, lengths: Tensor | None) -> tuple[Tensor, State]:
-    """Runs a scan with the layer interface (final state at each sequence's end)."""
-    h0, c0 = state
-    steps = x.shape[0]
-    out = parts.run(x, h0)
-    if _full_length(lengths, steps):
-        return out, (out[-1], c0)
-    lengths = lengths.to(x.device)
-    h_last = out[lengths - 1, torch.arange(x.shape[1], device=x.device)]
-    return out * _valid_mask(lengths, steps), (h_last, c0)
 
 
 class RecurrentLayer(nn.Module):
@@ -152,7 +66,7 @@ class RecurrentLayer(nn.Module):
         return f"{self.input_size}, {self.hidden_size}"
 
 
-class FusedLayer(RecurrentLayer):
+class TorchRNNLayer(RecurrentLayer):
     """LSTM or GRU layer backed by torch's fused kernels (cuDNN on a GPU).
 
     Args:
@@ -201,8 +115,9 @@ class FusedLayer(RecurrentLayer):
 
     def scan_parts(self, device: torch.device) -> ScanParts | None:
         """A GRU on the CPU runs as :func:`~warm_rl.torchscript_scans.gru_scan` (torch has no
-        fused CPU GRU); on a GPU, and for LSTMs, torch's kernels (cuDNN) are used."""
-        if self.kind != "gru" or device.type != "cpu":
+        fused CPU GRU); on a GPU, and for LSTMs, torch's kernels (cuDNN) are used
+        (:func:`warm_rl.backends.select_backend`)."""
+        if not runs_as_scan(self.kind, device):
             return None
         rnn = self.rnn
         return ScanParts(
@@ -218,7 +133,7 @@ class FusedLayer(RecurrentLayer):
         steps = x.shape[0]
         h0 = h0.contiguous().unsqueeze(0)
         rnn_state = (h0, c0.contiguous().unsqueeze(0)) if self.has_cell_state else h0
-        if _full_length(lengths, steps):
+        if full_length(lengths, steps):
             out, new_state = self.rnn(x.contiguous(), rnn_state)
         else:
             packed = pack_padded_sequence(x, lengths.cpu(), enforce_sorted=False)
@@ -344,7 +259,7 @@ def make_layer(cell: str, input_size: int, hidden_size: int, **cell_kwargs) -> R
     if cell in ("lstm", "gru", "chrono"):
         allowed = {"t_max"} if cell == "chrono" else set()
         _reject_unknown(cell, cell_kwargs, allowed)
-        return FusedLayer(input_size, hidden_size, cell, **cell_kwargs)
+        return TorchRNNLayer(input_size, hidden_size, cell, **cell_kwargs)
     if cell in _SCAN_LAYERS:
         _reject_unknown(cell, cell_kwargs, set())
         return _SCAN_LAYERS[cell](input_size, hidden_size)
@@ -355,75 +270,3 @@ def _reject_unknown(cell: str, cell_kwargs: dict, allowed: set[str]) -> None:
     unknown = sorted(set(cell_kwargs) - allowed)
     if unknown:
         raise TypeError(f"cell {cell!r} takes no argument(s) {unknown}; allowed: {sorted(allowed)}")
-
-
-class DoubleLayer(RecurrentLayer):
-    """Two independent cells of width ``hidden_size / 2`` fed the same input.
-
-    The output and the state are the concatenation ``[warm, cold]``; warm-up
-    trains only :attr:`warm` (the first half).
-
-    Args:
-        cell: one of :data:`CELL_NAMES`.
-        input_size: features of each input step.
-        hidden_size: total width, even.
-        **cell_kwargs: as for :func:`make_layer`.
-    """
-
-    def __init__(self, cell: str, input_size: int, hidden_size: int, **cell_kwargs) -> None:
-        super().__init__(input_size, hidden_size)
-        if hidden_size % 2:
-            raise ValueError(f"a double layer needs an even hidden_size, got {hidden_size}")
-        half = hidden_size // 2
-        self.warm = make_layer(cell, input_size, half, **cell_kwargs)
-        self.cold = make_layer(cell, input_size, half, **cell_kwargs)
-        self.has_cell_state = self.warm.has_cell_state
-
-    @property
-    def warm_module(self) -> nn.Module:
-        return self.warm
-
-    @property
-    def warm_slice(self) -> slice:
-        return slice(0, self.hidden_size // 2)
-
-    def reset_parameters(self) -> None:
-        self.warm.reset_parameters()
-        self.cold.reset_parameters()
-
-    def _merged_parts(self, warm_parts: ScanParts, device: torch.device) -> ScanParts:
-        """The merged scan of both halves; without autograd, reused until a parameter changes.
-
-        Building the block-diagonal weights costs about as much as a one-step scan,
-        so step-by-step inference (a policy's rollout) keeps them; any in-place
-        update of a parameter (an optimizer step, ``load_state_dict``) bumps its
-        version and so invalidates the cached copy.
-        """
-        cold_parts = self.cold.scan_parts(device)
-        if torch.is_grad_enabled():
-            return merge_scan_parts(warm_parts, cold_parts)
-        sources = [warm_parts.w_in, warm_parts.b_in, cold_parts.w_in, cold_parts.b_in]
-        sources += [tensor for tensor, _, _ in warm_parts.recurrent + cold_parts.recurrent]
-        versions = [tensor._version for tensor in sources]
-        cached = self.__dict__.get("_merged_cache")
-        if cached is not None and cached[1] == versions and all(
-            a is b for a, b in zip(cached[0], sources, strict=True)
-        ):
-            return cached[2]
-        merged = merge_scan_parts(warm_parts, cold_parts)
-        self.__dict__["_merged_cache"] = (sources, versions, merged)
-        return merged
-
-    def forward(self, x: Tensor, state: State, lengths: Tensor | None) -> tuple[Tensor, State]:
-        # On the CPU both halves run as one scan with block-diagonal recurrent weights
-        # (one time loop instead of two). On a GPU each half is its own kernel: a merged
-        # width-2H scan does twice the arithmetic and leaves the fast register-resident
-        # path of warm_rl.triton_scans.
-        warm_parts = self.warm.scan_parts(x.device) if x.device.type == "cpu" else None
-        if warm_parts is not None:
-            return run_scan(self._merged_parts(warm_parts, x.device), x, state, lengths)
-        h0, c0 = state
-        half = self.hidden_size // 2
-        out_w, (h_w, c_w) = self.warm(x, (h0[:, :half], c0[:, :half]), lengths)
-        out_c, (h_c, c_c) = self.cold(x, (h0[:, half:], c0[:, half:]), lengths)
-        return torch.cat([out_w, out_c], -1), (torch.cat([h_w, h_c], -1), torch.cat([c_w, c_c], -1))

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from warm_rl.cells import CELL_NAMES, DoubleLayer, make_layer
+from warm_rl.cells import CELL_NAMES, make_layer
+from warm_rl.double_layer import DoubleLayer
 from warm_rl.segments import SegmentLayout
+from warm_rl.validation import check_int
 
 State = tuple[Tensor, Tensor]
-
-
-def _check_positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
 
 
 class RecurrentNet(nn.Module):
@@ -64,9 +56,9 @@ class RecurrentNet(nn.Module):
         super().__init__()
         if not isinstance(cell, str) or cell not in CELL_NAMES:
             raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(CELL_NAMES)}")
-        input_size = _check_positive_int("input_size", input_size)
-        hidden_size = _check_positive_int("hidden_size", hidden_size)
-        num_layers = _check_positive_int("num_layers", num_layers)
+        input_size = check_int("input_size", input_size, minimum=1)
+        hidden_size = check_int("hidden_size", hidden_size, minimum=1)
+        num_layers = check_int("num_layers", num_layers, minimum=1)
         if double and hidden_size % 2:
             raise ValueError(f"double=True needs an even hidden_size, got {hidden_size}")
         self.cell = cell

@@ -18,28 +18,10 @@ caller picks the final state of each sequence from it.
 
 from __future__ import annotations
 
-import os
-from types import ModuleType
-
 import torch
 from torch import Tensor
 
-
-def gpu_scans(*tensors: Tensor) -> ModuleType | None:
-    """:mod:`warm_rl.triton_scans` when it can run a scan of these tensors, else None.
-
-    That is: all on a CUDA device, all float32, Triton importable, and the
-    environment variable ``WARM_RL_NO_TRITON`` unset (or ``0``).
-    """
-    if any(t.device.type != "cuda" or t.dtype != torch.float32 for t in tensors):
-        return None
-    if os.environ.get("WARM_RL_NO_TRITON", "0") not in ("", "0"):
-        return None
-    try:
-        from warm_rl import triton_scans
-    except ImportError:
-        return None
-    return triton_scans
+from warm_rl.backends import triton_scans_for
 
 # --------------------------------------------------------------------------- MGU
 
@@ -130,7 +112,7 @@ def mgu_scan(x_proj: Tensor, h0: Tensor, u_f: Tensor, u_h: Tensor) -> Tensor:
     Shape:
         x_proj ``(T, B, 2H)``, h0 ``(B, H)``, u_f and u_h ``(H, H)``; output ``(T, B, H)``.
     """
-    triton_scans = gpu_scans(x_proj, h0, u_f, u_h)
+    triton_scans = triton_scans_for(x_proj, h0, u_f, u_h)
     if triton_scans is not None:
         return triton_scans.mgu_scan(x_proj, h0, u_f, u_h)
     return _MGUScan.apply(x_proj, h0, u_f, u_h)
@@ -262,7 +244,7 @@ def brc_scan(x_proj: Tensor, h0: Tensor, w_c: Tensor, w_a: Tensor) -> Tensor:
     Shape:
         x_proj ``(T, B, 3H)``, h0 ``(B, H)``, w_c and w_a ``(H,)``; output ``(T, B, H)``.
     """
-    triton_scans = gpu_scans(x_proj, h0, w_c, w_a)
+    triton_scans = triton_scans_for(x_proj, h0, w_c, w_a)
     if triton_scans is not None:
         return triton_scans.brc_scan(x_proj, h0, w_c, w_a)
     return _BRCScan.apply(x_proj, h0, w_c, w_a, False)
@@ -285,7 +267,7 @@ def nbrc_scan(x_proj: Tensor, h0: Tensor, w_ca: Tensor) -> Tensor:
     Shape:
         x_proj ``(T, B, 3H)``, h0 ``(B, H)``, w_ca ``(2H, H)``; output ``(T, B, H)``.
     """
-    triton_scans = gpu_scans(x_proj, h0, w_ca)
+    triton_scans = triton_scans_for(x_proj, h0, w_ca)
     if triton_scans is not None:
         return triton_scans.nbrc_scan(x_proj, h0, w_ca)
     return _BRCScan.apply(x_proj, h0, w_ca, w_ca.new_empty(0), True)

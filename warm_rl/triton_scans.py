@@ -21,7 +21,7 @@ Each forward kernel writes the gates its backward needs; each backward kernel
 runs the time loop in reverse and returns the gradients of the input
 projections and of the initial state. The recurrent weight gradients are then
 summed over all time steps with one matmul, as in :mod:`warm_rl.torchscript_scans`.
-Timings of every variant: ``scripts/bench_gpu_scans.py``.
+Timings of every variant: ``scripts/speed_gpu_scans.py``.
 
 Used by :func:`warm_rl.torchscript_scans.mgu_scan`, :func:`~warm_rl.torchscript_scans.brc_scan`
 and :func:`~warm_rl.torchscript_scans.nbrc_scan` for float32 CUDA tensors when Triton
@@ -279,23 +279,37 @@ def _on(device: torch.device) -> contextlib.AbstractContextManager:
     return torch.cuda.device(device) if device.type == "cuda" else contextlib.nullcontext()
 
 
-def _launch_shape(batch: int, hidden: int, resident_ok: bool, device: torch.device) -> tuple[tuple[int], dict]:
-    """Grid and meta-parameters, from timings on an H100 (T=300, B=32, H=128 and 256).
+RESIDENT_CELLS: tuple[str, ...] = ("mgu",)
+"""Cells whose kernels may hold the recurrent matrices in registers (BRC has none;
+the nBRC backward needs more shared memory than a block has when resident)."""
 
-    TF32 products with the matrices held in registers are fastest (MGU forward +
-    backward 2.2 ms vs 3.7 ms sliced); in full fp32 the register-resident
-    matrices spill (24 ms), so exact products read them in slices (9.9 ms). The
-    register-resident kernels were compiled and run on an H100, whose blocks may
-    use 232448 bytes of shared memory; on GPUs with less the slices are used
-    (the nBRC backward needs more than that when resident, so it always slices).
+
+def register_resident(cell: str, hidden: int, device: torch.device) -> bool:
+    """Whether the kernels of ``cell`` at width ``hidden`` hold the matrices in registers.
+
+    From timings on an H100 (T=300, B=32, H=128 and 256): TF32 products with the
+    matrices held in registers are fastest (MGU forward + backward 2.2 ms vs
+    3.7 ms sliced); in full fp32 the register-resident matrices spill (24 ms), so
+    exact products read them in slices (9.9 ms). The register-resident kernels
+    were compiled and run on an H100, whose blocks may use 232448 bytes of shared
+    memory; on GPUs with less the slices are used. Reported by
+    :func:`warm_rl.backends.select_backend`.
     """
-    block_h = max(16, triton.next_power_of_2(hidden))
-    precision = PRECISION or dot_precision()
-    resident = (resident_ok and precision == "tf32" and block_h <= RESIDENT_MAX_WIDTH
-                and _shared_memory(device) >= RESIDENT_SHARED_MEMORY)
+    return (cell in RESIDENT_CELLS and (PRECISION or dot_precision()) == "tf32"
+            and _block_width(hidden) <= RESIDENT_MAX_WIDTH and _shared_memory(device) >= RESIDENT_SHARED_MEMORY)
+
+
+def _block_width(hidden: int) -> int:
+    return max(16, triton.next_power_of_2(hidden))
+
+
+def _launch_shape(batch: int, hidden: int, cell: str, device: torch.device) -> tuple[tuple[int], dict]:
+    """Grid and meta-parameters of a launch (register or sliced: :func:`register_resident`)."""
+    block_h = _block_width(hidden)
+    resident = register_resident(cell, hidden, device)
     warps = NUM_WARPS or (4 if resident or block_h < 128 else 8)
     meta = {"BB": BLOCK_B, "BH": block_h, "BK": min(BLOCK_K, block_h), "RESIDENT": resident,
-            "PREC": precision, "num_warps": warps}
+            "PREC": PRECISION or dot_precision(), "num_warps": warps}
     return (triton.cdiv(batch, BLOCK_B),), meta
 
 
@@ -315,7 +329,7 @@ class _TritonMGUScan(torch.autograd.Function):
         states = _states_buffer(x_proj, h0)
         forget = x_proj.new_empty((steps, batch, hidden))
         cand = torch.empty_like(forget)
-        grid, meta = _launch_shape(batch, hidden, True, x_proj.device)
+        grid, meta = _launch_shape(batch, hidden, "mgu", x_proj.device)
         with _on(x_proj.device):
             _mgu_forward_kernel[grid](x_proj, states, forget, cand, u_f, u_h, steps, batch, hidden, **meta)
         if any(ctx.needs_input_grad):
@@ -328,7 +342,7 @@ class _TritonMGUScan(torch.autograd.Function):
         steps, batch, hidden = forget.shape
         grad_x = forget.new_empty((steps, batch, 2 * hidden))
         grad_h0 = forget.new_empty((batch, hidden))
-        grid, meta = _launch_shape(batch, hidden, True, states.device)
+        grid, meta = _launch_shape(batch, hidden, "mgu", states.device)
         with _on(states.device):
             _mgu_backward_kernel[grid](grad_out.contiguous(), states, forget, cand, u_f, u_h, grad_x, grad_h0,
                                        steps, batch, hidden, **meta)
@@ -349,7 +363,7 @@ class _TritonBRCScan(torch.autograd.Function):
         gate_c = x_proj.new_empty((steps, batch, hidden))
         gate_a = torch.empty_like(gate_c)
         cand = torch.empty_like(gate_c)
-        grid, meta = _launch_shape(batch, hidden, False, x_proj.device)
+        grid, meta = _launch_shape(batch, hidden, "nbrc" if full else "brc", x_proj.device)
         meta.pop("RESIDENT")
         w_a_arg = w_c if full else w_a  # unused by the full kernel
         with _on(x_proj.device):
@@ -367,7 +381,7 @@ class _TritonBRCScan(torch.autograd.Function):
         steps, batch, hidden = gate_c.shape
         grad_x = gate_c.new_empty((steps, batch, 3 * hidden))
         grad_h0 = gate_c.new_empty((batch, hidden))
-        grid, meta = _launch_shape(batch, hidden, False, states.device)
+        grid, meta = _launch_shape(batch, hidden, "nbrc" if full else "brc", states.device)
         meta.pop("RESIDENT")
         with _on(states.device):
             _brc_backward_kernel[grid](grad_out.contiguous(), states, gate_c, gate_a, cand, w_c,

@@ -22,8 +22,8 @@ from torch import Tensor
 
 from warm_rl.network import RecurrentNet
 from warm_rl.sequences import SequenceSet, as_padded
-from warm_rl.validation import check_bool, check_int, check_number, reject_renamed
 from warm_rl.vaa import vaa_star_padded
+from warm_rl.validation import check_bool, check_int, check_number, reject_renamed
 
 STUCK_THRESHOLD = 0.98
 """A layer whose VAA* ends above this is stuck (states too extreme) and is restarted."""

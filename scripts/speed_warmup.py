@@ -1,7 +1,7 @@
 """Speed of the core: warm-up steps and cell forward+backward, as a markdown table.
 
-    python scripts/bench_warmup.py                 # CPU
-    python scripts/bench_warmup.py --device cuda   # GPU (synchronised timings)
+    python scripts/speed_warmup.py                 # CPU
+    python scripts/speed_warmup.py --device cuda   # GPU (synchronised timings)
 
 Rows:
 - a warm-up step (VAA* of every layer + one Adam step) for a 2x256 GRU on

@@ -1,7 +1,7 @@
 """GPU scans of MGU, BRC and nBRC: TorchScript vs the Triton kernels' launch variants.
 
-    python scripts/bench_gpu_scans.py                  # T=300, B=32, H=128 and 256
-    python scripts/bench_gpu_scans.py --hidden 128 --steps 784
+    python scripts/speed_gpu_scans.py                  # T=300, B=32, H=128 and 256
+    python scripts/speed_gpu_scans.py --hidden 128 --steps 784
 
 Prints, per cell and width, the forward and forward+backward time (CUDA events,
 median of repeats) of the TorchScript scan (``warm_rl.torchscript_scans``) and of the
@@ -9,7 +9,7 @@ Triton kernels (``warm_rl.triton_scans``) for every combination of: recurrent
 matrices held in registers or read in slices, full fp32 (``ieee``) or TF32
 products, 4 or 8 warps; then ``nn.GRU`` (cuDNN) on the same shape. A variant
 that does not fit the GPU (shared memory) is reported as such. The library's
-own choice is ``warm_rl.triton_scans._launch_shape``.
+own choice is ``warm_rl.triton_scans.register_resident`` (reported by ``warm_rl.backends.select_backend``).
 """
 
 from __future__ import annotations

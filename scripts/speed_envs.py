@@ -6,8 +6,8 @@ environment steps (vector steps times the number of sub-envs).
 
 Usage::
 
-    python scripts/bench_envs.py                 # every env, 100k steps each
-    python scripts/bench_envs.py --steps 1000 --ids warm_rl/TMaze-v0
+    python scripts/speed_envs.py                 # every env, 100k steps each
+    python scripts/speed_envs.py --steps 1000 --ids warm_rl/TMaze-v0
 """
 
 from __future__ import annotations
@@ -15,13 +15,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import envs  # noqa: E402
-from envs.benchmark import benchmark_table  # noqa: E402
+import envs
+from envs.benchmark import benchmark_table
 
 
 def main(argv: list[str] | None = None) -> None:
