@@ -1,23 +1,25 @@
 """Cold vs warmed-up agents over seeds and corridor lengths: the RL benchmark.
 
 Runs are independent processes (a local process pool, or Ray tasks when a
-Ray address is given); each finished run is appended to a JSONL file at once,
-so a killed sweep loses nothing and a rerun skips what is done.
+Ray address is given) of :func:`warm_rl.suite.sweep.run_sweep`; each finished
+run is appended to a JSONL file at once, so a killed sweep loses nothing and a
+rerun skips what is done.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 
 from agents.training import SCHEDULE_FIELDS, RunConfig, train_agent
+from warm_rl.suite import sweep
 
 SOLVED = 0.95
 """Greedy success rate from which a run counts as solved."""
@@ -41,10 +43,50 @@ OMITTED_WHEN_DEFAULT = {"policy_kwargs": {}, "lr_schedule": "constant", "ent_sch
 those runs had, so that the earlier runs keep their keys (and checkpoints)."""
 
 
+RENAMED_CONFIG_FIELDS: dict[str, str] = {"n_layers": "num_layers", "vaa_steps": "vaa_horizon"}
+"""Old RunConfig field names (in records written before the rename) -> their new names."""
+
+LEGACY_CONFIG_FIELDS: dict[str, str] = {new: old for old, new in RENAMED_CONFIG_FIELDS.items()}
+"""New RunConfig field names -> the names they had when the earlier runs were keyed."""
+
+
+def upgrade_config(config: dict) -> dict:
+    """A recorded RunConfig dict with the renamed fields under their new names.
+
+    Args:
+        config: a config dict, with old names (``n_layers``, ``vaa_steps``), new
+            names or both (a new name present wins over the old one).
+
+    Returns:
+        A new dict, in the same field order, old names replaced by new ones.
+    """
+    upgraded = {}
+    for key, value in config.items():
+        new = RENAMED_CONFIG_FIELDS.get(key)
+        if new is None:
+            upgraded[key] = value
+        elif new not in config:
+            upgraded[new] = value
+    return upgraded
+
+
+def upgrade_record(record: dict) -> dict:
+    """A JSONL record with its config upgraded (:func:`upgrade_config`); other fields as they are."""
+    if not isinstance(record.get("config"), dict):
+        return record
+    return {**record, "config": upgrade_config(record["config"])}
+
+
 def run_key(config: dict) -> str:
-    """A stable identifier of a run's settings."""
+    """A stable identifier of a run's settings.
+
+    The renamed fields are keyed under their legacy names (``n_layers``,
+    ``vaa_steps``), so that a config with the old names and its upgrade (or a
+    new RunConfig of the same settings) have the same key, the key of the
+    runs recorded before the rename.
+    """
     kept = {
-        k: v
+        LEGACY_CONFIG_FIELDS.get(k, k): v
         for k, v in config.items()
         if k not in BOOKKEEPING_FIELDS and not (k in OMITTED_WHEN_DEFAULT and v == OMITTED_WHEN_DEFAULT[k])
     }
@@ -58,6 +100,8 @@ def run_name(variant: str, config: dict) -> str:
     a run continues from its checkpoints (the settings of its first steps are the
     same; the random streams differ after the resume point). A decaying learning
     rate or entropy coefficient depends on the budget, which then stays in the name.
+    The digest is the one of :func:`run_key`, which keys the renamed fields under
+    their legacy names: runs and checkpoints named before the rename keep their names.
     """
     constant = all(config.get(name, "constant") == "constant" for name in SCHEDULE_FIELDS)
     digest = hashlib.sha1(run_key({**config, "timesteps": None} if constant else config).encode()).hexdigest()[:10]
@@ -108,9 +152,29 @@ def plan_runs(
 
 
 def load_results(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    """The records of a sweep's JSONL file, their configs upgraded to the new field names."""
+    return [upgrade_record(record) for record in sweep.load_records(path)]
+
+
+def _run_job(job: tuple[str, dict], work_dir: str) -> dict:
+    """Runs one ``(variant, config)`` job of :func:`run_sweep` (looks ``_run`` up at call time)."""
+    variant, config = job
+    return _run(config, variant, work_dir)
+
+
+def _job_key(item: tuple[str, dict] | dict) -> str:
+    """:func:`run_key` of a job ``(variant, config)`` or of a record (its ``config``)."""
+    config = item["config"] if isinstance(item, dict) else item[1]
+    return run_key(config)
+
+
+def _print_result(result: dict) -> None:
+    print(
+        f"{result['variant']:>5} L={result['config']['env_kwargs'].get('length')} "
+        f"seed={result['config']['seed']} success={result['success_rate']} "
+        f"({result['seconds']:.0f} s)",
+        flush=True,
+    )
 
 
 def run_sweep(
@@ -131,39 +195,17 @@ def run_sweep(
             that a killed sweep resumes its unfinished runs where they were
             (default: ``<out without suffix>_runs/``; must be shared storage on
             a multi-machine Ray cluster).
+
+    Returns:
+        Every record of ``out`` (see :func:`load_results`), the earlier ones first.
     """
+    out = Path(out)
     work = str(work_dir if work_dir is not None else out.with_name(out.stem + "_runs"))
-    done = {run_key(r["config"]) for r in load_results(out)}
-    todo = [(variant, config) for variant, config in runs if run_key(config) not in done]
-    out.parent.mkdir(parents=True, exist_ok=True)
-
-    def record(result: dict) -> None:
-        with out.open("a") as handle:
-            handle.write(json.dumps(result) + "\n")
-        print(
-            f"{result['variant']:>5} L={result['config']['env_kwargs'].get('length')} "
-            f"seed={result['config']['seed']} success={result['success_rate']} "
-            f"({result['seconds']:.0f} s)",
-            flush=True,
-        )
-
-    if ray_address is not None:
-        import ray
-
-        ray.init(address=ray_address, include_dashboard=False, ignore_reinit_error=True)
-        remote = ray.remote(num_cpus=1)(_run)
-        pending = [remote.remote(config, variant, work) for variant, config in todo]
-        while pending:
-            ready, pending = ray.wait(pending, num_returns=1)
-            record(ray.get(ready[0]))
-    elif workers <= 1:
-        for variant, config in todo:
-            record(_run(config, variant, work))
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_run, config, variant, work) for variant, config in todo]
-            for future in as_completed(futures):
-                record(future.result())
+    executor = ray_address if ray_address is not None else "process"
+    sweep.run_sweep(
+        runs, functools.partial(_run_job, work_dir=work), out, _job_key,
+        executor=executor, workers=max(1, workers), on_result=_print_result,
+    )
     return load_results(out)
 
 

@@ -5,7 +5,7 @@
 
 Each finished run is appended to ``<out>.jsonl`` (a rerun skips finished runs);
 the table goes to ``<out>.md`` and the plot of greedy success vs env steps to
-``<out>.png``.
+``<out>.png`` (default ``--out``: ``results/tmaze_warm_vs_cold/rl_benchmark``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from agents.benchmark import VARIANTS, plan_runs, plot, run_sweep, summarise
 from agents.cli import add_run_arguments, run_fields
 from agents.training import RunConfig
 
+DEFAULT_OUT = "results/tmaze_warm_vs_cold/rl_benchmark"
+"""Default ``--out``: the table goes to ``<out>.md``, the runs to ``<out>.jsonl``, the plot to ``<out>.png``."""
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -33,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-every", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=1, help="parallel runs (one process each)")
     parser.add_argument("--ray-address", default=None, help="run on a Ray cluster (pip install warm-rl[ray])")
-    parser.add_argument("--out", default="results/rl_benchmark", help="output path prefix")
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"output path prefix (default {DEFAULT_OUT})")
     parser.add_argument("--work-dir", default=None,
                         help="checkpoints of the runs (default <out>_runs/); point a longer sweep at a shorter "
                              "one's to continue its runs")

@@ -5,7 +5,7 @@ Examples:
     python scripts/supervised.py --benchmark copy --cell gru --warmup full \\
         --seq-length 300 --hidden-size 128 --epochs 4 --seeds 0
 
-    # the paper's Table 1 grid (3 seeds), results/table1.md + .csv + figures
+    # the paper's Table 1 grid (3 seeds), results/paper_tables/table1.md + .csv + figures
     python scripts/supervised.py --table 1 --epochs 50
 
 Image benchmarks (smnist, psmnist, Table 3) read Fashion-MNIST from Debian's
@@ -23,19 +23,27 @@ from pathlib import Path
 
 import torch
 
-try:
-    import warm_rl  # noqa: F401
-except ImportError:  # running from a checkout without `pip install -e .`
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from warm_rl.cells import CELL_NAMES
-from warm_rl.datasets import BENCHMARKS
-from warm_rl.supervised import TABLES, run_benchmark, run_table, speed_benchmark
-from warm_rl.training import WARMUP_MODES, TrainConfig
+from warm_rl.suite import BENCHMARKS, TABLES, WARMUP_MODES, TrainConfig, run_benchmark, run_table, speed_benchmark
+
+DEFAULT_OUT_DIR = "results/paper_tables"
+"""Where ``--table`` writes its files by default."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, parsed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    _what_arguments(parser)
+    _data_arguments(parser)
+    _model_arguments(parser)
+    _running_arguments(parser)
+    args = parser.parse_args(argv)
+    if args.vaa_steps is not None:
+        parser.error("--vaa-steps was renamed: use --vaa-horizon")
+    return args
+
+
+def _what_arguments(parser: argparse.ArgumentParser) -> None:
     what = parser.add_argument_group("what to run")
     what.add_argument("--benchmark", choices=BENCHMARKS, default="copy")
     what.add_argument("--table", type=int, choices=sorted(TABLES), default=None,
@@ -50,6 +58,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     what.add_argument("--cells", nargs="+", choices=CELL_NAMES, help="table: restrict cells")
     what.add_argument("--modes", nargs="+", choices=WARMUP_MODES, help="table: restrict modes")
     what.add_argument("--values", nargs="+", type=int, help="table: restrict T (1) or N (2)")
+
+
+def _data_arguments(parser: argparse.ArgumentParser) -> None:
     data = parser.add_argument_group("data")
     data.add_argument("--seq-length", type=int, default=None,
                       help="T (copy: default 300; denoising: default 200)")
@@ -60,6 +71,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     data.add_argument("--val-size", type=int, default=None, help="default: 4k / 5k images")
     data.add_argument("--test-size", type=int, default=None, help="default: 50k / all images")
     data.add_argument("--data-dir", default=None, help="directory of MNIST-format IDX files")
+
+
+def _model_arguments(parser: argparse.ArgumentParser) -> None:
     model = parser.add_argument_group("model and training")
     model.add_argument("--hidden-size", type=int, default=None, help="default 128 (table: paper's)")
     model.add_argument("--num-layers", type=int, default=None, help="default 1 (table: paper's)")
@@ -73,20 +87,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     model.add_argument("--warmup-pool", type=int, default=1024,
                        help="training sequences handed to warm-up")
     model.add_argument("--vaa-samples", type=int, default=100, help="0 disables the per-epoch VAA")
-    model.add_argument("--vaa-steps", type=int, default=1000)
+    model.add_argument("--vaa-horizon", type=int, default=1000,
+                       help="perturbation steps M of the per-epoch VAA")
+    model.add_argument("--vaa-steps", type=int, default=None, help=argparse.SUPPRESS)  # renamed: an error
     model.add_argument("--no-test-curve", action="store_true",
                        help="test only the kept model, not after every epoch")
+
+
+def _running_arguments(parser: argparse.ArgumentParser) -> None:
     run = parser.add_argument_group("running")
     run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     run.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     run.add_argument("--log-dir", default=None, help="TensorBoard directory")
     run.add_argument("--checkpoint", default=None,
                      help="checkpoint file (one run; seed appended) - resumed when present")
-    run.add_argument("--out-dir", default="results", help="table: output directory")
+    run.add_argument("--out-dir", default=DEFAULT_OUT_DIR, help=f"table: output directory (default {DEFAULT_OUT_DIR})")
     run.add_argument("--name", default=None, help="table: file stem (default table<k>)")
     run.add_argument("--no-progress", action="store_true")
     run.add_argument("--json", action="store_true", help="one run: print a JSON summary")
-    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,36 +117,50 @@ def main(argv: list[str] | None = None) -> int:
         batch_size=args.batch_size, lr=args.lr,
         cell_kwargs={} if args.t_max is None else {"t_max": args.t_max},
         warmup_config={"updates": args.warmup_steps}, warmup_pool=args.warmup_pool,
-        vaa_samples=args.vaa_samples, vaa_steps=args.vaa_steps,
+        vaa_samples=args.vaa_samples, vaa_horizon=args.vaa_horizon,
         test_every_epoch=not args.no_test_curve, device=args.device,
         progress=not args.no_progress,
     )
     if args.speed:
-        cells = args.cells or ("gru", "lstm", "mgu", "brc", "nbrc")
-        reference = None
-        for cell in cells:
-            seconds = speed_benchmark(
-                (cell,), seq_length=args.seq_length or 300, hidden_size=args.hidden_size or 128,
-                train_size=args.train_size or 40_000, epochs=args.epochs or 1, device=args.device,
-                progress=not args.no_progress,
-            )[cell]
-            reference = seconds if cell == "gru" else reference
-            ratio = f"  ({seconds / reference:.2f}x GRU)" if reference else ""
-            print(f"{cell:6s} {seconds:8.2f} s per epoch{ratio}", flush=True)
-        return 0
+        return _speed(args)
     if args.table is not None:
-        words = [sys.argv[0], *(sys.argv[1:] if argv is None else argv)]
-        command = "python " + " ".join(shlex.quote(w) for w in words)
-        path = run_table(
-            args.table, seeds=args.seeds or (0, 1, 2), epochs=args.epochs, cells=args.cells,
-            modes=args.modes, values=args.values, hidden_size=args.hidden_size,
-            num_layers=args.num_layers, train_size=args.train_size, val_size=args.val_size,
-            train_missing=not args.aggregate,
-            test_size=args.test_size, data_dir=args.data_dir, out_dir=args.out_dir,
-            name=args.name, command=command, base_config=config,
-        )
-        print(Path(path).read_text())
-        return 0
+        return _table(args, config, argv)
+    return _runs(args, config)
+
+
+def _speed(args: argparse.Namespace) -> int:
+    """``--speed``: seconds per training epoch of every cell, and their ratio to the GRU's."""
+    reference = None
+    for cell in args.cells or ("gru", "lstm", "mgu", "brc", "nbrc"):
+        seconds = speed_benchmark(
+            (cell,), seq_length=args.seq_length or 300, hidden_size=args.hidden_size or 128,
+            train_size=args.train_size or 40_000, epochs=args.epochs or 1, device=args.device,
+            progress=not args.no_progress,
+        )[cell]
+        reference = seconds if cell == "gru" else reference
+        ratio = f"  ({seconds / reference:.2f}x GRU)" if reference else ""
+        print(f"{cell:6s} {seconds:8.2f} s per epoch{ratio}", flush=True)
+    return 0
+
+
+def _table(args: argparse.Namespace, config: TrainConfig, argv: list[str] | None) -> int:
+    """``--table``: the grid of a paper table, then the Markdown table printed."""
+    words = [sys.argv[0], *(sys.argv[1:] if argv is None else argv)]
+    command = "python " + " ".join(shlex.quote(w) for w in words)
+    path = run_table(
+        args.table, seeds=args.seeds or (0, 1, 2), epochs=args.epochs, cells=args.cells,
+        modes=args.modes, values=args.values, hidden_size=args.hidden_size,
+        num_layers=args.num_layers, train_size=args.train_size, val_size=args.val_size,
+        train_missing=not args.aggregate,
+        test_size=args.test_size, data_dir=args.data_dir, out_dir=args.out_dir,
+        name=args.name, command=command, base_config=config,
+    )
+    print(Path(path).read_text())
+    return 0
+
+
+def _runs(args: argparse.Namespace, config: TrainConfig) -> int:
+    """One run per seed of ``--benchmark``, then the mean and std of the test metric."""
     scores = []
     for seed in args.seeds or (0,):
         checkpoint = None if args.checkpoint is None else f"{args.checkpoint}.seed{seed}"

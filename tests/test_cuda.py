@@ -15,8 +15,8 @@ import torch
 
 from warm_rl import CELL_NAMES, RecurrentNet, WarmupConfig, backends, vaa, warm_up
 from warm_rl import torchscript_scans as kernels
-from warm_rl.datasets import make_benchmark
-from warm_rl.training import TrainConfig, train
+from warm_rl.suite.data import make_benchmark
+from warm_rl.suite.trainer import TrainConfig, train
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 needs_triton = pytest.mark.skipif(importlib.util.find_spec("triton") is None, reason="needs Triton")
@@ -146,7 +146,7 @@ def test_warm_up_on_cuda_makes_the_network_multistable(cell):
 def test_supervised_training_on_cuda_resumes(tmp_path):
     data = make_benchmark("copy", seq_length=20, train_size=256, val_size=64, test_size=64, device="cuda")
     config = TrainConfig(cell="mgu", hidden_size=16, epochs=2, device="cuda", warmup="double",
-                         warmup_config={"updates": 5}, vaa_samples=16, vaa_steps=50, progress=False,
+                         warmup_config={"updates": 5}, vaa_samples=16, vaa_horizon=50, progress=False,
                          checkpoint=str(tmp_path / "run.pt"))
     first = train(config, data.train, data.val, data.test)
     assert np.isfinite(first.test_metric)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from warm_rl import idx
-from warm_rl.datasets import (
+from warm_rl.suite import idx
+from warm_rl.suite.data import (
     DENOISING_MARKED,
     SequenceDataset,
     copy_first_input,
@@ -19,7 +19,7 @@ from warm_rl.datasets import (
     sequential_images,
     split_seed,
 )
-from warm_rl.idx import load_idx_split, locate_idx_dir, read_idx, write_idx
+from warm_rl.suite.idx import load_idx_split, locate_idx_dir, read_idx, write_idx
 
 
 # ----------------------------------------------------------------- copy input

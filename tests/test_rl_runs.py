@@ -135,6 +135,42 @@ def test_sweep_skips_finished_runs_and_gives_each_run_a_work_dir(tmp_path, monke
     assert benchmark.run_sweep(runs, out, workers=1) and len(calls) == 3
 
 
+LEGACY_RECORD_CONFIG = {
+    "env": "warm_rl/TMaze-v0", "env_kwargs": {"length": 50}, "cell": "gru", "hidden_size": 64, "n_layers": 1,
+    "double": True, "feature_skip": True, "warmup": True, "warmup_env_steps": 2048, "warmup_kwargs": {},
+    "policy_kwargs": {}, "vaa_steps": 1000, "prev_action_reward": False, "horizon_terminal": False,
+    "timesteps": 1000000, "n_envs": 8, "seed": 0, "device": "auto", "ppo_kwargs": {}, "lr_schedule": "linear",
+    "eval_episodes": 50, "eval_every": 25000, "stats_every": 10000, "checkpoint_every": 20000, "keep_checkpoints": 2,
+}
+"""The config of a run recorded before RunConfig's n_layers / vaa_steps became num_layers / vaa_horizon
+(``results/tmaze_warm_vs_cold/L50_lr_linear_1M.jsonl``, its first line)."""
+
+
+def test_records_with_the_old_field_names_are_upgraded_and_keep_their_keys_and_names(tmp_path, monkeypatch):
+    upgraded = benchmark.upgrade_config(LEGACY_RECORD_CONFIG)
+    assert "n_layers" not in upgraded and "vaa_steps" not in upgraded
+    assert (upgraded["num_layers"], upgraded["vaa_horizon"]) == (1, 1000)
+    assert list(upgraded).index("num_layers") == list(LEGACY_RECORD_CONFIG).index("n_layers")
+    assert benchmark.upgrade_config(upgraded) == upgraded
+    # the name computed before the rename (checkpoints of that run are called so)
+    assert benchmark.run_name("warm", LEGACY_RECORD_CONFIG) == "warm_L50_seed0_b7402dee13"
+    assert benchmark.run_name("warm", upgraded) == "warm_L50_seed0_b7402dee13"
+    assert benchmark.run_key(upgraded) == benchmark.run_key(LEGACY_RECORD_CONFIG)
+    assert benchmark.run_key({**upgraded, "num_layers": 2}) != benchmark.run_key(LEGACY_RECORD_CONFIG)
+
+    out = tmp_path / "sweep.jsonl"
+    out.write_text(json.dumps({"variant": "warm", "config": LEGACY_RECORD_CONFIG, "success_rate": 1.0}) + "\n")
+    loaded = benchmark.load_results(out)
+    assert loaded[0]["config"] == upgraded and loaded[0]["success_rate"] == 1.0
+    calls = []
+    monkeypatch.setattr(benchmark, "_run", lambda config, variant, work_dir: calls.append(config) or {
+        "variant": variant, "config": config, "success_rate": 0.0, "seconds": 0.0})
+    other = {**upgraded, "seed": 1}
+    results = benchmark.run_sweep([("warm", upgraded), ("warm", other)], out, workers=1)
+    assert calls == [other], "the old record counts as the finished new-named run"
+    assert [r["config"] for r in results] == [upgraded, other]
+
+
 def test_plan_runs_rejects_unknown_variant():
     with pytest.raises(ValueError, match="'hot'"):
         benchmark.plan_runs(RunConfig(), ["hot"], [10], [0], {})

@@ -1,4 +1,4 @@
-"""Tests of the supervised trainer, the table runner and scripts/supervised.py."""
+"""Tests of the supervised trainer, the table runner, the sweep runner and scripts/supervised.py."""
 
 from __future__ import annotations
 
@@ -12,14 +12,15 @@ import pytest
 import torch
 
 from warm_rl.cells import CELL_NAMES
-from warm_rl.datasets import copy_first_input, make_benchmark, sequential_images
-from warm_rl.supervised import TABLES, run_benchmark, run_table
-from warm_rl.training import SequenceModel, TrainConfig, evaluate, masked_loss, train
+from warm_rl.suite import sweep
+from warm_rl.suite.data import copy_first_input, make_benchmark, sequential_images
+from warm_rl.suite.tables import TABLES, run_benchmark, run_table
+from warm_rl.suite.trainer import SequenceModel, TrainConfig, evaluate, masked_loss, train
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "supervised.py"
 
-TINY = dict(hidden_size=8, epochs=2, progress=False, vaa_samples=8, vaa_steps=20,
+TINY = dict(hidden_size=8, epochs=2, progress=False, vaa_samples=8, vaa_horizon=20,
             warmup_config={"updates": 5, "max_horizon": 20}, warmup_pool=32)
 
 
@@ -161,6 +162,31 @@ def test_train_rejects_mismatched_sets():
         train(TrainConfig(**TINY), train_set, val, other)
 
 
+def test_vaa_steps_was_renamed_vaa_horizon():
+    with pytest.raises(TypeError, match="'vaa_steps', which was renamed: use 'vaa_horizon'"):
+        TrainConfig(vaa_steps=10)
+    assert TrainConfig(vaa_horizon=10).to_dict()["vaa_horizon"] == 10
+
+
+def test_the_epoch_loop_seams():
+    from warm_rl.suite.trainer import build_model, evaluate_epoch, pretrain_model, train_epoch
+
+    train_set, val, test = tiny_copy()
+    sequences = (train_set.inputs[:, :16], torch.full((16,), train_set.seq_length))
+    for mode, expected in (("none", None), ("full", dict)):
+        config = TrainConfig(warmup=mode, **TINY)
+        model = build_model(config, train_set)
+        report = pretrain_model(model, config, sequences)
+        assert report is None if expected is None else len(report["losses"]) >= 5
+    before = [p.detach().clone() for p in model.parameters()]
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss = train_epoch(model, optimizer, train_set, config, torch.Generator().manual_seed(0), epoch=1)
+    assert math.isfinite(loss)
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    record = evaluate_epoch(model, 1, loss, val, test, config, sequences, 0.5)
+    assert record["epoch"] == 1 and record["train_loss"] == loss and 0 < record["vaa"] <= 1
+
+
 # ---------------------------------------------------------------- benchmarks
 def test_run_benchmark_denoising():
     config = TrainConfig(cell="mgu", num_layers=2, **TINY)
@@ -207,7 +233,7 @@ def test_table_parts_run_separately_then_aggregate(tmp_path):
 
 
 def test_learning_curves_fall_back_to_validation_loss(tmp_path):
-    from warm_rl.plots import plot_learning_curves
+    from warm_rl.suite.figures import plot_learning_curves
 
     history = [{"epoch": e, "test_loss": math.nan, "val_loss": 1.0 / (e + 1), "vaa": 0.5} for e in range(3)]
     plot_learning_curves({"None": [history]}, tmp_path / "curves.png", metric_label="test loss (MSE)")
@@ -224,6 +250,62 @@ def test_paper_tables_are_complete():
     assert TABLES[3].paper[(None, "full", "gru")] == (0.102, 0.061)
 
 
+# -------------------------------------------------------------- sweep runner
+def _job_id(run):
+    return run["id"]
+
+
+def test_sweep_appends_records_and_skips_finished_ones(tmp_path):
+    path = tmp_path / "deep" / "runs.jsonl"
+    seen = []
+    jobs = [{"id": i, "x": i * i} for i in range(3)]
+    records = sweep.run_sweep(jobs, dict, path, _job_id, executor="serial", on_result=seen.append)
+    assert records == jobs and seen == jobs
+    assert [json.loads(line) for line in path.read_text().splitlines()] == jobs
+    more = jobs + [{"id": 3, "x": 9}]
+    seen.clear()
+    assert sweep.run_sweep(more, dict, path, _job_id, executor="serial", on_result=seen.append) == more
+    assert seen == [{"id": 3, "x": 9}]
+    assert sweep.load_records(tmp_path / "missing.jsonl") == []
+
+
+def test_sweep_in_a_process_pool(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    jobs = [{"id": i} for i in range(4)]
+    records = sweep.run_sweep(jobs, dict, path, _job_id, executor="process", workers=2)
+    assert sorted(records, key=_job_id) == jobs
+
+
+def test_sweep_on_ray_imports_ray_only_then(tmp_path, monkeypatch):
+    import types
+
+    calls = {}
+
+    class Ref:
+        def __init__(self, value):
+            self.value = value
+
+    def remote(**options):
+        calls["options"] = options
+        return lambda function: types.SimpleNamespace(remote=lambda *args: Ref(function(*args)))
+
+    fake = types.SimpleNamespace(
+        init=lambda **kwargs: calls.setdefault("init", kwargs), remote=remote,
+        wait=lambda pending, num_returns: (pending[:1], pending[1:]), get=lambda ref: ref.value,
+    )
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    records = sweep.run_sweep([{"id": 0}, {"id": 1}], dict, tmp_path / "r.jsonl", _job_id, executor="auto")
+    assert records == [{"id": 0}, {"id": 1}]
+    assert calls["init"]["address"] == "auto" and calls["options"] == {"num_cpus": 1}
+
+
+@pytest.mark.parametrize("kwargs, error", [(dict(workers=0), ValueError), (dict(executor=3), TypeError),
+                                           (dict(workers=1.5), TypeError)])
+def test_sweep_rejects_bad_settings(tmp_path, kwargs, error):
+    with pytest.raises(error):
+        sweep.run_sweep([{"id": 0}], dict, tmp_path / "r.jsonl", _job_id, **kwargs)
+
+
 # -------------------------------------------------------------------- script
 def _script(*args, cwd=None):
     return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True,
@@ -234,7 +316,7 @@ def test_script_one_run(tmp_path):
     proc = _script("--benchmark", "copy", "--cell", "gru", "--warmup", "full", "--seq-length",
                    "10", "--train-size", "32", "--val-size", "8", "--test-size", "16",
                    "--hidden-size", "8", "--epochs", "1", "--warmup-steps", "3",
-                   "--vaa-samples", "4", "--vaa-steps", "10", "--seeds", "0", "1",
+                   "--vaa-samples", "4", "--vaa-horizon", "10", "--seeds", "0", "1",
                    "--no-progress", "--checkpoint", str(tmp_path / "ck.pt"))
     assert proc.returncode == 0, proc.stderr
     assert "copy gru warmup=full seed 0: test mse" in proc.stdout
@@ -246,7 +328,7 @@ def test_script_table(tmp_path):
     proc = _script("--table", "1", "--values", "10", "--cells", "mgu", "--modes", "none", "full",
                    "--seeds", "0", "--epochs", "1", "--hidden-size", "8", "--train-size", "32",
                    "--val-size", "8", "--test-size", "16", "--warmup-steps", "3",
-                   "--vaa-samples", "4", "--vaa-steps", "10", "--out-dir", str(tmp_path))
+                   "--vaa-samples", "4", "--vaa-horizon", "10", "--out-dir", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert "| 10 | warmed-up |" in proc.stdout
     assert (tmp_path / "table1.md").is_file() and (tmp_path / "table1.csv").is_file()
@@ -263,3 +345,14 @@ def test_script_speed_benchmark():
                    "--hidden-size", "8", "--no-progress")
     assert proc.returncode == 0, proc.stderr
     assert "gru" in proc.stdout and "x GRU" in proc.stdout
+
+
+def test_script_renamed_flag_and_default_out_dir():
+    proc = _script("--vaa-steps", "10")
+    assert proc.returncode == 2 and "--vaa-steps was renamed: use --vaa-horizon" in proc.stderr
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("supervised_script", SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.parse_args([]).out_dir == "results/paper_tables"

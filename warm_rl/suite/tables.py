@@ -1,17 +1,19 @@
 """The supervised benchmark suite: one run, or a whole table of the paper.
 
 * :func:`run_benchmark` builds a benchmark's data (on the training device) and
-  trains one model (:func:`warm_rl.training.train`).
+  trains one model (:func:`warm_rl.suite.trainer.train`).
 * :func:`run_table` runs the grid of one of the paper's tables (cells x
-  warm-up modes x T or N, over seeds), appends every finished run to
-  ``<out>/<name>_runs.jsonl`` (so an interrupted grid resumes where it
-  stopped), and rewrites ``<name>.md`` / ``<name>.csv`` (mean +- std beside the
-  paper's numbers) and the figures after every run.
+  warm-up modes x T or N, over seeds) through :func:`warm_rl.suite.sweep.run_sweep`,
+  which appends every finished run to ``<out>/<name>_runs.jsonl`` (so an
+  interrupted grid resumes where it stopped); :func:`write_table` and
+  :func:`write_figures` rewrite ``<name>.md`` / ``<name>.csv`` (mean +- std
+  beside the paper's numbers) and the figures after every run.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import math
 import os
@@ -24,8 +26,9 @@ from pathlib import Path
 
 import torch
 
-from warm_rl.datasets import BENCHMARKS, make_benchmark
-from warm_rl.training import WARMUP_MODES, TrainConfig, TrainResult, resolve_device, train
+from warm_rl.suite.data import BENCHMARKS, make_benchmark
+from warm_rl.suite.sweep import load_records, run_sweep
+from warm_rl.suite.trainer import WARMUP_MODES, TrainConfig, TrainResult, resolve_device, train
 
 MODE_LABELS = {"none": "None", "full": "warmed-up", "double": "DLWU"}
 
@@ -36,7 +39,7 @@ class TableSpec:
 
     Attributes:
         number: table number in the paper (arXiv 2106.01001v1).
-        benchmark: benchmark name (see :data:`warm_rl.datasets.BENCHMARKS`).
+        benchmark: benchmark name (see :data:`warm_rl.suite.data.BENCHMARKS`).
         variable: what the rows vary: ``"T"`` (sequence length), ``"N"``
             (denoising delay) or ``""`` (nothing).
         values: the row values of ``variable``.
@@ -120,13 +123,13 @@ def run_benchmark(
     """Builds a benchmark's data for ``config.seed`` and trains one model.
 
     Args:
-        benchmark: one of :data:`warm_rl.datasets.BENCHMARKS`.
+        benchmark: one of :data:`warm_rl.suite.data.BENCHMARKS`.
         config: model and training settings (its ``seed`` also seeds the data).
         seq_length, delay, pad_length, train_size, val_size, test_size, data_dir:
-            see :func:`warm_rl.datasets.make_benchmark`.
+            see :func:`warm_rl.suite.data.make_benchmark`.
 
     Returns:
-        The :class:`~warm_rl.training.TrainResult`.
+        The :class:`~warm_rl.suite.trainer.TrainResult`.
     """
     if benchmark not in BENCHMARKS:
         raise ValueError(f"benchmark must be one of {BENCHMARKS}, got {benchmark!r}")
@@ -204,6 +207,8 @@ def run_table(
     plots: bool = True,
     log: bool = True,
     train_missing: bool = True,
+    executor: str = "serial",
+    workers: int = 1,
 ) -> Path:
     """Runs (or resumes) the grid of one of the paper's tables.
 
@@ -225,6 +230,8 @@ def run_table(
         train_missing: run the grid points not in the runs file; False only
             rewrites the table and figures from the runs file (to merge the
             work of several processes that ran parts of the grid).
+        executor, workers: how the runs are executed (see
+            :func:`warm_rl.suite.sweep.run_sweep`; default: one after the other here).
 
     Returns:
         The path of the Markdown table.
@@ -232,17 +239,62 @@ def run_table(
     Raises:
         ValueError: an unknown table or warm-up mode, or nothing to aggregate.
     """
+    spec, cells, modes, values = _check_grid(number, cells, modes, values)
+    base = base_config or TrainConfig(progress=False)
+    settings = table_settings(spec, epochs, hidden_size, num_layers, train_size, val_size, test_size)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = name or f"table{number}"
+    runs_path = out / f"{stem}_runs.jsonl"
+    device = str(resolve_device(base.device))
+    records = _same_settings(load_records(runs_path), settings)
+    if not train_missing and not records:
+        raise ValueError(f"no finished runs with these settings in {runs_path} to aggregate: {settings}")
+
+    def finished(record: dict) -> None:
+        records.append(record)
+        if log:
+            _print_run(spec, record)
+        write_table(spec, records, settings, out, stem, command, device)
+        if plots:
+            write_figures(spec, records, out, stem, [(record["value"], record["cell"])])
+
+    if train_missing:
+        jobs = table_jobs(settings, values, cells, seeds, modes)
+        run = functools.partial(run_table_job, spec=spec, base=base, data_dir=data_dir, command=command,
+                                device=device)
+        run_sweep(jobs, run, runs_path, _run_key, executor=executor, workers=workers, on_result=finished)
+    path = write_table(spec, records, settings, out, stem, command, device)
+    if plots:
+        write_figures(spec, records, out, stem)
+    return path
+
+
+def _check_grid(
+    number: int, cells: Sequence[str] | None, modes: Sequence[str] | None, values: Sequence | None
+) -> tuple[TableSpec, tuple[str, ...], tuple[str, ...], tuple]:
+    """The table's spec and its grid, restricted to the given cells, modes and values."""
     if number not in TABLES:
         raise ValueError(f"table must be one of {sorted(TABLES)}, got {number!r}")
     spec = TABLES[number]
-    cells = tuple(cells or spec.cells)
     modes = tuple(modes or WARMUP_MODES)
-    values = tuple(values or spec.values)
     for mode in modes:
         if mode not in WARMUP_MODES:
             raise ValueError(f"warm-up mode must be one of {WARMUP_MODES}, got {mode!r}")
-    base = base_config or TrainConfig(progress=False)
-    settings = {
+    return spec, tuple(cells or spec.cells), modes, tuple(values or spec.values)
+
+
+def table_settings(
+    spec: TableSpec,
+    epochs: int | None = None,
+    hidden_size: int | None = None,
+    num_layers: int | None = None,
+    train_size: int | None = None,
+    val_size: int | None = None,
+    test_size: int | None = None,
+) -> dict:
+    """The settings shared by every run of a grid (the paper's where None); runs are kept per settings."""
+    return {
         "benchmark": spec.benchmark,
         "epochs": spec.epochs if epochs is None else epochs,
         "hidden_size": hidden_size or spec.hidden_size,
@@ -250,65 +302,83 @@ def run_table(
         "train_size": train_size, "val_size": val_size, "test_size": test_size,
         "seq_length": spec.seq_length,
     }
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = name or f"table{number}"
-    runs_path = out / f"{stem}_runs.jsonl"
-    records = _load_runs(runs_path, settings)
-    if not train_missing and not records:
-        raise ValueError(f"no finished runs with these settings in {runs_path} to aggregate: {settings}")
-    done = {(r["value"], r["mode"], r["cell"], r["seed"]) for r in records}
-    device = str(resolve_device(base.device))
-    for value in values:
-        for cell in cells:
-            for seed in seeds:
-                for mode in modes:
-                    key = (_value_key(value), mode, cell, seed)
-                    if key in done or not train_missing:
-                        continue
-                    config = replace(
-                        base, cell=cell, warmup=mode, seed=seed, epochs=settings["epochs"],
-                        hidden_size=settings["hidden_size"], num_layers=settings["num_layers"],
-                        device=device,
-                    )
-                    kwargs = {"seq_length": spec.seq_length}
-                    if spec.variable == "T":
-                        kwargs["seq_length"] = value
-                    elif spec.variable == "N":
-                        kwargs["delay"] = value
-                    result = run_benchmark(
-                        spec.benchmark, config, train_size=train_size, val_size=val_size,
-                        test_size=test_size, data_dir=data_dir, **kwargs,
-                    )
-                    record = {
-                        "settings": settings, "value": key[0], "mode": mode, "cell": cell,
-                        "seed": seed, "test_metric": result.test_metric,
-                        "test_loss": result.test_loss, "best_epoch": result.best_epoch,
-                        "seconds": result.seconds, "device": device, "device_name": _device_name(device),
-                        "torch": torch.__version__, "command": command,
-                        "history": result.history,
-                        "warmup": None if result.warmup is None else {
-                            k: result.warmup[k]
-                            for k in ("vaa_star", "losses", "restarts", "final_vaa_star", "seconds")
-                        },
-                    }
-                    with open(runs_path, "a") as handle:
-                        handle.write(json.dumps(record) + "\n")
-                    records.append(record)
-                    if log:
-                        print(
-                            f"[table {number}] {spec.variable or 'run'}={value} {cell} {mode} "
-                            f"seed {seed}: test {spec.metric} {result.test_metric:.4g} "
-                            f"(best epoch {result.best_epoch}, {result.seconds:.0f}s)",
-                            flush=True,
-                        )
-                    write_table(spec, records, settings, out, stem, command, device)
-                    if plots:
-                        write_figures(spec, records, out, stem, [(value, cell)])
-    path = write_table(spec, records, settings, out, stem, command, device)
-    if plots:
-        write_figures(spec, records, out, stem)
-    return path
+
+
+def table_jobs(
+    settings: dict, values: Sequence, cells: Sequence[str], seeds: Sequence[int], modes: Sequence[str]
+) -> list[dict]:
+    """One job per grid point: ``settings``, ``value`` (as a string), ``mode``, ``cell``, ``seed``."""
+    return [
+        {"settings": settings, "value": _value_key(value), "mode": mode, "cell": cell, "seed": seed}
+        for value in values
+        for cell in cells
+        for seed in seeds
+        for mode in modes
+    ]
+
+
+def _run_key(run: dict) -> tuple:
+    """What identifies a run of a table: its settings and grid point (of a job or a record)."""
+    return (json.dumps(run.get("settings"), sort_keys=True), run["value"], run["mode"], run["cell"], run["seed"])
+
+
+def _same_settings(records: list[dict], settings: dict) -> list[dict]:
+    """The records made with ``settings``."""
+    return [r for r in records if r.get("settings") == settings]
+
+
+def run_table_job(job: dict, spec: TableSpec, base: TrainConfig, data_dir: str | os.PathLike | None = None,
+                  command: str = "", device: str = "cpu") -> dict:
+    """Trains one grid point of a table and returns its record (a line of the runs file).
+
+    Args:
+        job: a job of :func:`table_jobs`.
+        spec: the table.
+        base: the other training settings (see :func:`run_table`).
+        data_dir: IDX directory (Table 3).
+        command: the command line, recorded with the run.
+        device: the training device.
+
+    Returns:
+        The job's fields and ``test_metric``, ``test_loss``, ``best_epoch``,
+        ``seconds``, ``device``, ``device_name``, ``torch``, ``command``,
+        ``history`` and ``warmup`` (the report's curves, or None).
+    """
+    settings, value = job["settings"], job["value"]
+    config = replace(
+        base, cell=job["cell"], warmup=job["mode"], seed=job["seed"], epochs=settings["epochs"],
+        hidden_size=settings["hidden_size"], num_layers=settings["num_layers"], device=device,
+    )
+    kwargs = {"seq_length": spec.seq_length}
+    if spec.variable == "T":
+        kwargs["seq_length"] = int(value)
+    elif spec.variable == "N":
+        kwargs["delay"] = int(value)
+    result = run_benchmark(
+        spec.benchmark, config, train_size=settings["train_size"], val_size=settings["val_size"],
+        test_size=settings["test_size"], data_dir=data_dir, **kwargs,
+    )
+    return {
+        "settings": settings, "value": value, "mode": job["mode"], "cell": job["cell"],
+        "seed": job["seed"], "test_metric": result.test_metric,
+        "test_loss": result.test_loss, "best_epoch": result.best_epoch,
+        "seconds": result.seconds, "device": device, "device_name": _device_name(device),
+        "torch": torch.__version__, "command": command,
+        "history": result.history,
+        "warmup": None if result.warmup is None else {
+            k: result.warmup[k] for k in ("vaa_star", "losses", "restarts", "final_vaa_star", "seconds")
+        },
+    }
+
+
+def _print_run(spec: TableSpec, record: dict) -> None:
+    value = record["value"] if record["value"] != "" else None
+    print(
+        f"[table {spec.number}] {spec.variable or 'run'}={value} {record['cell']} {record['mode']} "
+        f"seed {record['seed']}: test {spec.metric} {record['test_metric']:.4g} "
+        f"(best epoch {record['best_epoch']}, {record['seconds']:.0f}s)",
+        flush=True,
+    )
 
 
 def _device_name(device: str) -> str:
@@ -318,20 +388,103 @@ def _device_name(device: str) -> str:
     return f"{device} ({platform.processor() or platform.machine()})"
 
 
-def _load_runs(path: Path, settings: dict) -> list[dict]:
-    """Finished runs of ``path`` made with the same settings."""
-    if not path.is_file():
-        return []
-    with open(path) as handle:
-        records = [json.loads(line) for line in handle if line.strip()]
-    return [r for r in records if r.get("settings") == settings]
-
-
-def _aggregate(spec: TableSpec, records: list[dict]) -> dict:
+def _aggregate(records: list[dict]) -> dict[tuple, list[float]]:
+    """``(value, mode, cell)`` -> the test metrics of its runs."""
     groups: dict[tuple, list[float]] = {}
     for r in records:
         groups.setdefault((r["value"], r["mode"], r["cell"]), []).append(r["test_metric"])
     return groups
+
+
+def _mean_std(scores: list[float]) -> tuple[float, float]:
+    """Mean and population std (0 for one score)."""
+    return statistics.fmean(scores), statistics.pstdev(scores) if len(scores) > 1 else 0.0
+
+
+def _paper_numbers(spec: TableSpec, value: str, mode: str, cell: str) -> tuple[float, float] | None:
+    return spec.paper.get((int(value) if value else None, mode, cell))
+
+
+def _table_grid(spec: TableSpec, records: list[dict]) -> tuple[list[str], list[str]]:
+    """The values (in numeric order) and cells (the table's order, then others) of the records."""
+    values = sorted({r["value"] for r in records}, key=lambda v: (len(v), v))
+    cells = [c for c in spec.cells if any(r["cell"] == c for r in records)]
+    cells += sorted({r["cell"] for r in records} - set(cells))
+    return values, cells
+
+
+def table_rows(spec: TableSpec, records: list[dict], settings: dict) -> list[dict]:
+    """The CSV rows: one per (value, mode, cell) with runs, ours (mean, std, seeds) beside the paper's."""
+    groups = _aggregate(records)
+    values, cells = _table_grid(spec, records)
+    rows = []
+    for value in values:
+        for mode in WARMUP_MODES:
+            for cell in cells:
+                scores = groups.get((value, mode, cell))
+                if not scores:
+                    continue
+                mean, std = _mean_std(scores)
+                paper = _paper_numbers(spec, value, mode, cell) or (math.nan,) * 2
+                rows.append({
+                    "table": spec.number, "benchmark": spec.benchmark, "variable": spec.variable,
+                    "value": value, "mode": mode, "cell": cell, "metric": spec.metric,
+                    "seeds": len(scores), "mean": mean, "std": std,
+                    "paper_mean": paper[0], "paper_std": paper[1],
+                    "epochs": settings["epochs"], "hidden_size": settings["hidden_size"],
+                    "num_layers": settings["num_layers"], "train_size": settings["train_size"],
+                    "test_size": settings["test_size"],
+                })
+    return rows
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["table"])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _header_lines(spec: TableSpec, records: list[dict], settings: dict, command: str, device: str) -> list[str]:
+    """Title, commands, network, sizes, devices and timing of the Markdown table."""
+    seconds = [h["seconds"] for r in records for h in r["history"] if h["epoch"] > 0]
+    devices = sorted({r.get("device_name") or _device_name(device) for r in records})
+    versions = sorted({r.get("torch") or torch.__version__ for r in records})
+    return [
+        f"# Table {spec.number}: {spec.benchmark}, test {spec.metric} "
+        f"(ours: mean ± std over seeds; paper: arXiv 2106.01001v1)",
+        "",
+        *_command_lines(records, command),
+        f"- network: {settings['num_layers']} x {settings['hidden_size']}; epochs: "
+        f"{settings['epochs']} (paper: {spec.epochs}); sizes train/val/test: "
+        f"{settings['train_size'] or 'paper'}/{settings['val_size'] or 'default'}/"
+        f"{settings['test_size'] or 'paper'}",
+        f"- device: {', '.join(devices)}; torch {', '.join(versions)}; runs: {len(records)}; "
+        f"mean training time per epoch (without evaluation): "
+        f"{statistics.fmean(seconds) if seconds else math.nan:.1f} s",
+        f"- written {time.strftime('%Y-%m-%d %H:%M')}; the best-on-validation model is tested",
+        "",
+    ]
+
+
+def _markdown_rows(spec: TableSpec, records: list[dict]) -> list[str]:
+    """The Markdown header and one row per (value, mode) with runs: per cell ours, then the paper's."""
+    groups = _aggregate(records)
+    values, cells = _table_grid(spec, records)
+    header = [spec.variable or "", "warm-up"] + [f"{c.upper()} {h}" for c in cells for h in ("(ours)", "(paper)")]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for value in values:
+        for mode in WARMUP_MODES:
+            entries = []
+            for cell in cells:
+                scores = groups.get((value, mode, cell))
+                entries.append(_fmt(*_mean_std(scores)) + (f" (n={len(scores)})" if len(scores) < 3 else "")
+                               if scores else "-")
+                paper = _paper_numbers(spec, value, mode, cell)
+                entries.append(_fmt(*paper) if paper else "-")
+            if any(groups.get((value, mode, cell)) for cell in cells):
+                lines.append("| " + " | ".join([value, MODE_LABELS[mode]] + entries) + " |")
+    return lines
 
 
 def write_table(
@@ -345,78 +498,20 @@ def write_table(
 ) -> Path:
     """Writes ``<stem>.md`` and ``<stem>.csv``: ours (mean ± std over seeds) beside the paper's.
 
+    Args:
+        spec: the table.
+        records: the finished runs (lines of the runs file).
+        settings: the grid's settings (:func:`table_settings`).
+        out: the output directory.
+        stem: the file stem.
+        command: the command line, shown when the runs recorded none.
+        device: the device, shown when the runs recorded none.
+
     Returns:
         The Markdown path.
     """
-    groups = _aggregate(spec, records)
-    values = sorted({r["value"] for r in records}, key=lambda v: (len(v), v))
-    cells = [c for c in spec.cells if any(r["cell"] == c for r in records)]
-    cells += sorted({r["cell"] for r in records} - set(cells))
-    rows = []
-    for value in values:
-        for mode in WARMUP_MODES:
-            for cell in cells:
-                scores = groups.get((value, mode, cell))
-                if not scores:
-                    continue
-                mean = statistics.fmean(scores)
-                std = statistics.pstdev(scores) if len(scores) > 1 else 0.0
-                paper = spec.paper.get((int(value) if value else None, mode, cell), (math.nan,) * 2)
-                rows.append({
-                    "table": spec.number, "benchmark": spec.benchmark, "variable": spec.variable,
-                    "value": value, "mode": mode, "cell": cell, "metric": spec.metric,
-                    "seeds": len(scores), "mean": mean, "std": std,
-                    "paper_mean": paper[0], "paper_std": paper[1],
-                    "epochs": settings["epochs"], "hidden_size": settings["hidden_size"],
-                    "num_layers": settings["num_layers"], "train_size": settings["train_size"],
-                    "test_size": settings["test_size"],
-                })
-    csv_path = out / f"{stem}.csv"
-    with open(csv_path, "w", newline="") as handle:
-        fieldnames = list(rows[0]) if rows else ["table"]
-        writer = csv.DictWriter(handle, fieldnames=fieldnames)
-        writer.writeheader()
-        writer.writerows(rows)
-    seconds = [h["seconds"] for r in records for h in r["history"] if h["epoch"] > 0]
-    lines = [
-        f"# Table {spec.number}: {spec.benchmark}, test {spec.metric} "
-        f"(ours: mean ± std over seeds; paper: arXiv 2106.01001v1)",
-        "",
-        *_command_lines(records, command),
-        f"- network: {settings['num_layers']} x {settings['hidden_size']}; epochs: "
-        f"{settings['epochs']} (paper: {spec.epochs}); sizes train/val/test: "
-        f"{settings['train_size'] or 'paper'}/{settings['val_size'] or 'default'}/"
-        f"{settings['test_size'] or 'paper'}",
-        f"- device: {', '.join(sorted({r.get('device_name') or _device_name(device) for r in records}))}; "
-        f"torch {', '.join(sorted({r.get('torch') or torch.__version__ for r in records}))}; runs: {len(records)}; "
-        f"mean training time per epoch (without evaluation): "
-        f"{statistics.fmean(seconds) if seconds else math.nan:.1f} s",
-        f"- written {time.strftime('%Y-%m-%d %H:%M')}; the best-on-validation model is tested",
-        "",
-    ]
-    header = [spec.variable or "", "warm-up"] + [
-        f"{c.upper()} {h}" for c in cells for h in ("(ours)", "(paper)")
-    ]
-    lines.append("| " + " | ".join(header) + " |")
-    lines.append("|" + "---|" * len(header))
-    for value in values:
-        for mode in WARMUP_MODES:
-            entries = []
-            any_run = False
-            for cell in cells:
-                scores = groups.get((value, mode, cell))
-                if scores:
-                    any_run = True
-                    std = statistics.pstdev(scores) if len(scores) > 1 else 0.0
-                    text = _fmt(statistics.fmean(scores), std)
-                    entries.append(text + (f" (n={len(scores)})" if len(scores) < 3 else ""))
-                else:
-                    entries.append("-")
-                paper = spec.paper.get((int(value) if value else None, mode, cell))
-                entries.append(_fmt(*paper) if paper else "-")
-            if any_run:
-                lines.append("| " + " | ".join([value, MODE_LABELS[mode]] + entries) + " |")
-    lines.append("")
+    _write_csv(out / f"{stem}.csv", table_rows(spec, records, settings))
+    lines = _header_lines(spec, records, settings, command, device) + _markdown_rows(spec, records) + [""]
     md_path = out / f"{stem}.md"
     md_path.write_text("\n".join(lines))
     return md_path
@@ -444,7 +539,7 @@ def write_figures(
     Returns:
         The PNG paths written.
     """
-    from warm_rl.plots import plot_learning_curves, plot_warmup_vaa_star
+    from warm_rl.suite.figures import plot_learning_curves, plot_warmup_vaa_star
 
     if groups is None:
         groups = sorted({(r["value"], r["cell"]) for r in records})

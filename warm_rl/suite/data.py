@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from warm_rl.idx import load_idx_split
+from warm_rl.suite.idx import load_idx_split
 
 TASKS: tuple[str, ...] = ("regression", "classification")
 BENCHMARKS: tuple[str, ...] = ("copy", "denoising", "smnist", "psmnist")
@@ -116,6 +116,7 @@ class SequenceDataset:
 
     @property
     def device(self) -> torch.device:
+        """Where the tensors live."""
         return self.inputs.device
 
     def to(self, device: torch.device | str | None) -> SequenceDataset:
@@ -318,21 +319,9 @@ def sequential_images(
         raise ValueError(f"labels must have shape ({images.shape[0]},), got {tuple(labels.shape)}")
     pad_length = _check_int("pad_length", pad_length, 0)
     count = images.shape[0]
-    pixels = images.reshape(count, -1)
-    num_pixels = pixels.shape[1]
-    if permutation is not None:
-        permutation = torch.as_tensor(permutation, dtype=torch.long)
-        if permutation.shape != (num_pixels,) or not torch.equal(
-            permutation.sort().values, torch.arange(num_pixels)
-        ):
-            raise ValueError(f"permutation must be a permutation of 0..{num_pixels - 1}")
-        pixels = pixels[:, permutation]
     target_device = torch.device(device) if device is not None else images.device
-    pixels = pixels.to(target_device)
-    if pixels.dtype == torch.uint8:
-        pixels = pixels.float().div_(255.0)
-    else:
-        pixels = pixels.float()
+    pixels = _scaled_pixels(images.reshape(count, -1), permutation, target_device)
+    num_pixels = pixels.shape[1]
     seq_length = num_pixels + pad_length
     inputs = torch.zeros(seq_length, count, 1, device=target_device)
     inputs[:num_pixels, :, 0] = pixels.t()
@@ -343,6 +332,26 @@ def sequential_images(
         inputs, labels.unsqueeze(0).to(target_device), mask.to(target_device),
         steps.to(target_device), "classification", num_classes,
     )
+
+
+def _scaled_pixels(pixels: Tensor, permutation: Tensor | None, device: torch.device) -> Tensor:
+    """Flattened images in the order ``permutation``, on ``device``, as float32 in ``[0, 1]``.
+
+    Shape:
+        pixels ``(N, P)``; permutation ``(P,)``; returns ``(N, P)``.
+    """
+    num_pixels = pixels.shape[1]
+    if permutation is not None:
+        permutation = torch.as_tensor(permutation, dtype=torch.long)
+        if permutation.shape != (num_pixels,) or not torch.equal(
+            permutation.sort().values, torch.arange(num_pixels)
+        ):
+            raise ValueError(f"permutation must be a permutation of 0..{num_pixels - 1}")
+        pixels = pixels[:, permutation]
+    pixels = pixels.to(device)
+    if pixels.dtype == torch.uint8:
+        return pixels.float().div_(255.0)
+    return pixels.float()
 
 
 def make_benchmark(
@@ -376,7 +385,7 @@ def make_benchmark(
         pad_length: trailing blank steps for images.
         train_size, val_size, test_size: set sizes (defaults above).
         seed: data seed.
-        data_dir: IDX directory for images (see :func:`warm_rl.idx.locate_idx_dir`).
+        data_dir: IDX directory for images (see :func:`warm_rl.suite.idx.locate_idx_dir`).
         device: where every tensor lives.
 
     Returns:
@@ -394,18 +403,38 @@ def make_benchmark(
             "val": 4_000 if val_size is None else val_size,
             "test": 50_000 if test_size is None else test_size,
         }
-        sets = {}
-        for split, size in sizes.items():
-            if name == "copy":
-                sets[split] = copy_first_input(
-                    300 if seq_length is None else seq_length, size, split_seed(seed, split), device
-                )
-            else:
-                sets[split] = denoising(
-                    200 if seq_length is None else seq_length, delay, size,
-                    split_seed(seed, split), device,
-                )
+        sets = {
+            split: _synthetic_set(name, seq_length, delay, size, split_seed(seed, split), device)
+            for split, size in sizes.items()
+        }
         return Benchmark(name, sets["train"], sets["val"], sets["test"])
+    return _image_benchmark(name, pad_length, train_size, val_size, test_size, data_dir, device)
+
+
+def _synthetic_set(
+    name: str,
+    seq_length: int | None,
+    delay: int,
+    size: int,
+    seed: int,
+    device: torch.device | str | None,
+) -> SequenceDataset:
+    """One split of ``copy`` (default ``T = 300``) or ``denoising`` (default ``T = 200``)."""
+    if name == "copy":
+        return copy_first_input(300 if seq_length is None else seq_length, size, seed, device)
+    return denoising(200 if seq_length is None else seq_length, delay, size, seed, device)
+
+
+def _image_benchmark(
+    name: str,
+    pad_length: int,
+    train_size: int | None,
+    val_size: int | None,
+    test_size: int | None,
+    data_dir: str | os.PathLike | None,
+    device: torch.device | str | None,
+) -> Benchmark:
+    """``smnist`` / ``psmnist`` from the IDX files (arguments of :func:`make_benchmark`)."""
     train_images, train_labels = load_idx_split("train", data_dir)
     test_images, test_labels = load_idx_split("test", data_dir)
     val_size = 5_000 if val_size is None else _check_int("val_size", val_size, 1)

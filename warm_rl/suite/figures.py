@@ -55,7 +55,7 @@ def plot_learning_curves(
     Args:
         histories: label (e.g. warm-up mode) -> one history per seed, a history
             being the list of per-epoch dicts of
-            :attr:`warm_rl.training.TrainResult.history` (keys ``epoch``,
+            :attr:`warm_rl.suite.trainer.TrainResult.history` (keys ``epoch``,
             ``test_loss``, ``vaa``).
         path: PNG file to write.
         title: figure title.

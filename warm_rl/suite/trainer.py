@@ -1,11 +1,13 @@
-"""Supervised training of a recurrent model on a :class:`~warm_rl.datasets.SequenceDataset`.
+"""Supervised training of a recurrent model on a :class:`~warm_rl.suite.data.SequenceDataset`.
 
 A model is a :class:`~warm_rl.RecurrentNet` followed by a linear readout read at
-the output steps. :func:`train` optionally warms the network up first (mode
-``"none"``, ``"full"`` or ``"double"``), then runs Adam on the loss at the
-output steps only (MSE for regression, cross-entropy for classification),
-keeps the model that is best on the validation set, measures the exact VAA of
-the network after every epoch, and reports the test metric of the kept model.
+the output steps. :func:`train` optionally pre-trains the network first
+(:func:`pretrain_model`: warm-up mode ``"none"``, ``"full"`` or ``"double"``),
+then runs Adam on the loss at the output steps only (MSE for regression,
+cross-entropy for classification) one :func:`train_epoch` at a time, keeps the
+model that is best on the validation set, measures the exact VAA of the network
+after every epoch (:func:`evaluate_epoch`), and reports the test metric of the
+kept model.
 
 The data stays on the training device; an epoch draws one permutation, indexes
 batches on the device and synchronises with the host only every
@@ -15,9 +17,11 @@ batches on the device and synchronises with the host only every
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -25,9 +29,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from warm_rl.datasets import SequenceDataset
 from warm_rl.network import RecurrentNet
+from warm_rl.suite.data import SequenceDataset
 from warm_rl.vaa import vaa
+from warm_rl.validation import check_int, reject_renamed
 from warm_rl.warmup import WarmupConfig, WarmupReport, warm_up
 
 WARMUP_MODES: tuple[str, ...] = ("none", "full", "double")
@@ -36,6 +41,9 @@ layers, only their warm halves warmed up."""
 
 CHECKPOINT_KEYS: tuple[str, ...] = ("cell", "hidden_size", "num_layers", "warmup", "cell_kwargs")
 """Config fields that must match for a checkpoint to be resumed."""
+
+RENAMED_FIELDS: dict[str, str] = {"vaa_steps": "vaa_horizon"}
+"""Old :class:`TrainConfig` field names and their new names (the old ones raise ``TypeError``)."""
 
 
 def resolve_device(device: torch.device | str | None) -> torch.device:
@@ -103,6 +111,11 @@ class SequenceModel(nn.Module):
 def masked_loss(prediction: Tensor, targets: Tensor, task: str) -> Tensor:
     """Mean loss over the output steps: MSE (regression) or cross-entropy.
 
+    Args:
+        prediction: the readout at the output steps.
+        targets: the targets at those steps.
+        task: ``"regression"`` or ``"classification"``.
+
     Shape:
         prediction ``(K, B, O)``; targets ``(K, B, O)`` (regression) or
         ``(K, B)`` class indices (classification); returns a scalar.
@@ -132,7 +145,7 @@ class TrainConfig:
         warmup_pool: number of training sequences (a random subset) given to
             warm-up.
         vaa_samples: sequences used for the exact VAA after each epoch (0: no VAA).
-        vaa_steps: ``M`` of the exact VAA.
+        vaa_horizon: ``M``, the perturbation steps of the exact VAA (was ``vaa_steps``).
         vaa_eps: distance threshold of the exact VAA.
         eval_batch_size: batch size of validation and test passes.
         test_every_epoch: evaluate the test set after every epoch (for the
@@ -163,7 +176,7 @@ class TrainConfig:
     warmup_config: dict | None = None
     warmup_pool: int = 1024
     vaa_samples: int = 100
-    vaa_steps: int = 1000
+    vaa_horizon: int = 1000
     vaa_eps: float = 1e-4
     eval_batch_size: int = 1024
     test_every_epoch: bool = True
@@ -179,9 +192,9 @@ class TrainConfig:
         if self.warmup not in WARMUP_MODES:
             raise ValueError(f"warmup must be one of {WARMUP_MODES}, got {self.warmup!r}")
         for name in ("hidden_size", "num_layers", "batch_size", "eval_batch_size", "sync_every"):
-            _check_int(name, getattr(self, name), 1)
-        for name in ("epochs", "warmup_pool", "vaa_samples", "vaa_steps"):
-            _check_int(name, getattr(self, name), 0)
+            check_int(name, getattr(self, name), minimum=1)
+        for name in ("epochs", "warmup_pool", "vaa_samples", "vaa_horizon"):
+            check_int(name, getattr(self, name), minimum=0)
         if not isinstance(self.lr, (int, float)) or not self.lr > 0:
             raise ValueError(f"lr must be a number > 0, got {self.lr!r}")
         if self.warmup == "double" and self.hidden_size % 2:
@@ -191,14 +204,22 @@ class TrainConfig:
         WarmupConfig.from_value(self.warmup_config)  # validates
 
     def to_dict(self) -> dict:
+        """The fields as a dict (JSON-serialisable)."""
         return asdict(self)
 
 
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+def _rejecting_renamed(init: Callable[..., None]) -> Callable[..., None]:
+    """Wraps the dataclass ``__init__`` so that an old field name says its new name."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        reject_renamed("TrainConfig", kwargs, RENAMED_FIELDS)
+        init(self, *args, **kwargs)
+
+    __init__.__signature__ = inspect.signature(init)
+    return __init__
+
+
+TrainConfig.__init__ = _rejecting_renamed(TrainConfig.__init__)
 
 
 @dataclass
@@ -244,8 +265,15 @@ def evaluate(
 ) -> tuple[float, float]:
     """Loss and metric (MSE, or accuracy for classification) over a data set.
 
+    Args:
+        model: the model, on the device of ``data`` (left in the mode it was in).
+        data: the set, passed in batches of ``batch_size`` sequences.
+        batch_size: sequences per forward pass.
+
     Returns:
-        ``(loss, metric)``: the mean loss per output (MSE: per output value).
+        ``(loss, metric)``: the mean loss per output (MSE: per output value);
+        the metric is the loss for regression, the accuracy over the output
+        steps for classification.
     """
     was_training = model.training
     model.eval()
@@ -302,13 +330,186 @@ def build_model(config: TrainConfig, data: SequenceDataset) -> SequenceModel:
     )
 
 
+@dataclass
+class TrainState:
+    """What a run has done so far (what a checkpoint holds besides the model and optimiser).
+
+    Attributes:
+        history: one record per finished epoch (see :attr:`TrainResult.history`).
+        warmup: the pre-training report as a dict (None without pre-training).
+        best_state: ``state_dict`` of the model that is best on validation.
+        best_val: its validation metric.
+        best_epoch: its epoch (0: before training).
+        epoch: the last finished epoch (0: only the pre-training).
+    """
+
+    history: list[dict] = field(default_factory=list)
+    warmup: dict | None = None
+    best_state: dict | None = None
+    best_val: float | None = None
+    best_epoch: int = 0
+    epoch: int = 0
+
+    def keep_if_better(self, model: nn.Module, record: dict, task: str) -> None:
+        """Appends an epoch record; keeps a copy of the model when it is the best on validation."""
+        self.history.append(record)
+        self.epoch = record["epoch"]
+        if record["epoch"] == 0 or _better(record["val_metric"], self.best_val, task):
+            self.best_val, self.best_epoch = record["val_metric"], record["epoch"]
+            self.best_state = copy.deepcopy(model.state_dict())
+
+
+def _prepare_sets(
+    config: TrainConfig, sets: tuple[SequenceDataset, SequenceDataset, SequenceDataset]
+) -> tuple[torch.device, tuple[SequenceDataset, SequenceDataset, SequenceDataset]]:
+    """The training device and the three sets moved to it, checked to be of one task and input size."""
+    device = resolve_device(config.device)
+    if device.type == "cpu" and config.flush_denormal:
+        torch.set_flush_denormal(True)
+    train_data, val_data, test_data = (d.to(device) for d in sets)
+    for other in (val_data, test_data):
+        if other.task != train_data.task or other.input_size != train_data.input_size:
+            raise ValueError(
+                f"train/val/test sets differ: task {train_data.task!r} vs {other.task!r}, "
+                f"input_size {train_data.input_size} vs {other.input_size}"
+            )
+    return device, (train_data, val_data, test_data)
+
+
+def pretrain_model(model: SequenceModel, config: TrainConfig, sequences: tuple[Tensor, Tensor]) -> dict | None:
+    """The pre-training ``config`` asks for, run on ``model.rnn`` in place (before training).
+
+    The one place where the pre-training is chosen: ``config.warmup`` ``"full"``
+    or ``"double"`` warms the network up (:func:`warm_rl.warm_up`; the double
+    layers of ``"double"`` are built by :func:`build_model`), ``"none"`` does
+    nothing.
+
+    Args:
+        model: the model to pre-train.
+        config: the run's settings (``warmup``, ``warmup_config``, ``seed``, ``progress``).
+        sequences: the pre-training data, ``(padded, lengths)`` on the model's device.
+
+    Returns:
+        The pre-training report as a dict (None without pre-training).
+
+    Shape:
+        sequences ``(T, N, input_size)`` and ``(N,)``.
+    """
+    if config.warmup == "none":
+        return None
+    settings = dict(config.warmup_config or {})
+    settings.setdefault("seed", config.seed)
+    settings.setdefault("progress", config.progress)
+    report = warm_up(model.rnn, sequences, WarmupConfig.from_value(settings))
+    return _fields_dict(report) if isinstance(report, WarmupReport) else report
+
+
+def train_epoch(
+    model: SequenceModel,
+    optimizer: torch.optim.Optimizer,
+    data: SequenceDataset,
+    config: TrainConfig,
+    generator: torch.Generator,
+    epoch: int,
+) -> float:
+    """One pass over the training data in a random order (drawn from ``generator``).
+
+    Args:
+        model: the model, on the device of ``data``.
+        optimizer: its optimiser (one step per batch of ``config.batch_size``).
+        data: the training set.
+        config: the run's settings (``batch_size``, ``sync_every``, ``progress``, ``epochs``).
+        generator: CPU generator of the batch order.
+        epoch: the epoch number (for messages).
+
+    Returns:
+        The mean training loss over the batches.
+
+    Raises:
+        RuntimeError: a non-finite loss (naming epoch and batch).
+    """
+    model.train()
+    num_batches = math.ceil(len(data) / config.batch_size)
+    order = torch.randperm(len(data), generator=generator).to(data.device)
+    losses = torch.empty(num_batches, device=data.device)
+    progress = _progress_bar(config, num_batches, f"epoch {epoch}/{config.epochs}")
+    checked = 0
+    for batch in range(num_batches):
+        index = order[batch * config.batch_size : (batch + 1) * config.batch_size]
+        pred = model(data.inputs[:, index], data.steps[:, index])
+        loss = masked_loss(pred, data.targets[:, index], data.task)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses[batch] = loss.detach()
+        if (batch + 1) % config.sync_every == 0 or batch + 1 == num_batches:
+            _check_finite(losses, checked, batch + 1, epoch)
+            checked = batch + 1
+            if progress is not None:
+                progress.set_postfix(loss=f"{float(losses[batch]):.4g}")
+        if progress is not None:
+            progress.update(1)
+    if progress is not None:
+        progress.close()
+    return float(losses.double().mean())
+
+
+def _progress_bar(config: TrainConfig, total: int, desc: str):
+    if not config.progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False)
+
+
+def _resume(
+    config: TrainConfig,
+    model: SequenceModel,
+    optimizer: torch.optim.Optimizer,
+    generator: torch.Generator,
+    device: torch.device,
+) -> TrainState | None:
+    """Loads ``config.checkpoint`` into the model, optimiser and generator (None: nothing to resume)."""
+    checkpoint = config.checkpoint
+    if checkpoint is None or not config.resume or not Path(checkpoint).is_file():
+        return None
+    saved = torch.load(checkpoint, map_location=device, weights_only=False)
+    mismatch = {
+        k: (saved["config"].get(k), getattr(config, k))
+        for k in CHECKPOINT_KEYS
+        if saved["config"].get(k) != getattr(config, k)
+    }
+    if mismatch:
+        raise ValueError(f"checkpoint {checkpoint} was made with other settings: {mismatch}")
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    generator.set_state(saved["generator"].cpu())  # a CPU generator; map_location moved its state
+    return TrainState(
+        history=saved["history"], warmup=saved["warmup"], best_state=saved["best_state"],
+        best_val=saved["best_val"], best_epoch=saved["best_epoch"], epoch=saved["epoch"],
+    )
+
+
+def _checkpoint(
+    config: TrainConfig, state: TrainState, model: nn.Module, optimizer: torch.optim.Optimizer,
+    generator: torch.Generator,
+) -> None:
+    if config.checkpoint is not None:
+        _save_checkpoint(config.checkpoint, {
+            "config": config.to_dict(), "epoch": state.epoch, "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
+            "history": state.history, "warmup": state.warmup, "best_state": state.best_state,
+            "best_val": state.best_val, "best_epoch": state.best_epoch,
+        })
+
+
 def train(
     config: TrainConfig,
     train_data: SequenceDataset,
     val_data: SequenceDataset,
     test_data: SequenceDataset,
 ) -> TrainResult:
-    """Trains a model (after an optional warm-up) and tests the best one.
+    """Trains a model (after an optional pre-training) and tests the best one.
 
     Args:
         config: the run's settings.
@@ -325,140 +526,79 @@ def train(
             checkpoint made with a different model.
     """
     start_time = time.perf_counter()
-    device = resolve_device(config.device)
-    if device.type == "cpu" and config.flush_denormal:
-        torch.set_flush_denormal(True)
-    sets = [d.to(device) for d in (train_data, val_data, test_data)]
-    train_data, val_data, test_data = sets
-    for other in (val_data, test_data):
-        if other.task != train_data.task or other.input_size != train_data.input_size:
-            raise ValueError(
-                f"train/val/test sets differ: task {train_data.task!r} vs {other.task!r}, "
-                f"input_size {train_data.input_size} vs {other.input_size}"
-            )
-    task = train_data.task
-    metric_name = "mse" if task == "regression" else "accuracy"
-
+    device, (train_data, val_data, test_data) = _prepare_sets(config, (train_data, val_data, test_data))
     torch.manual_seed(config.seed)
     model = build_model(config, train_data).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     generator = torch.Generator().manual_seed(config.seed)
     pool_index = torch.randperm(len(train_data), generator=generator)
     full = torch.full((len(train_data),), train_data.seq_length, dtype=torch.long)
-    warm_index = pool_index[: max(1, config.warmup_pool)]
-    vaa_index = pool_index[: config.vaa_samples]
 
     def sequences(index: Tensor) -> tuple[Tensor, Tensor]:
         return train_data.inputs[:, index.to(device)], full[index].to(device)
 
+    vaa_sequences = sequences(pool_index[: config.vaa_samples])
     writer = _summary_writer(config.log_dir)
-    history: list[dict] = []
-    warmup_dict: dict | None = None
-    best_state: dict | None = None
-    best_val: float | None = None
-    best_epoch = 0
-    first_epoch = 1
-
-    checkpoint = config.checkpoint
-    if checkpoint is not None and config.resume and Path(checkpoint).is_file():
-        saved = torch.load(checkpoint, map_location=device, weights_only=False)
-        mismatch = {
-            k: (saved["config"].get(k), getattr(config, k))
-            for k in CHECKPOINT_KEYS
-            if saved["config"].get(k) != getattr(config, k)
-        }
-        if mismatch:
-            raise ValueError(f"checkpoint {checkpoint} was made with other settings: {mismatch}")
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        generator.set_state(saved["generator"].cpu())  # a CPU generator; map_location moved its state
-        history, warmup_dict = saved["history"], saved["warmup"]
-        best_state, best_val = saved["best_state"], saved["best_val"]
-        best_epoch = saved["best_epoch"]
-        first_epoch = saved["epoch"] + 1
-    else:
-        if config.warmup != "none":
-            wcfg = dict(config.warmup_config or {})
-            wcfg.setdefault("seed", config.seed)
-            wcfg.setdefault("progress", config.progress)
-            report = warm_up(model.rnn, sequences(warm_index), WarmupConfig.from_value(wcfg))
-            warmup_dict = _fields_dict(report) if isinstance(report, WarmupReport) else report
-            if writer is not None:
-                for step, (loss, per_layer) in enumerate(
-                    zip(report.losses, report.vaa_star, strict=True)
-                ):
-                    writer.add_scalar("warmup/loss", loss, step)
-                    for layer, value in enumerate(per_layer):
-                        writer.add_scalar(f"warmup/vaa_star_layer{layer}", value, step)
-        record = _epoch_record(model, 0, math.nan, val_data, test_data, config,
-                               sequences(vaa_index), 0.0)
-        history.append(record)
-        best_val, best_state = record["val_metric"], copy.deepcopy(model.state_dict())
+    state = _resume(config, model, optimizer, generator, device)
+    if state is None:
+        state = TrainState(warmup=pretrain_model(model, config, sequences(pool_index[: max(1, config.warmup_pool)])))
+        _log_pretraining(writer, state.warmup)
+        record = evaluate_epoch(model, 0, math.nan, val_data, test_data, config, vaa_sequences, 0.0)
+        state.keep_if_better(model, record, train_data.task)
         _log(writer, record)
+    for epoch in range(state.epoch + 1, config.epochs + 1):
+        epoch_start = time.perf_counter()
+        train_loss = train_epoch(model, optimizer, train_data, config, generator, epoch)
+        record = evaluate_epoch(model, epoch, train_loss, val_data, test_data, config, vaa_sequences,
+                                time.perf_counter() - epoch_start)
+        state.keep_if_better(model, record, train_data.task)
+        _log(writer, record)
+        _checkpoint(config, state, model, optimizer, generator)
+        _print_epoch(config, record, _metric_name(train_data.task))
+    return _finish(config, state, model, test_data, writer, start_time)
 
-    progress = None
+
+def _metric_name(task: str) -> str:
+    return "mse" if task == "regression" else "accuracy"
+
+
+def _finish(
+    config: TrainConfig, state: TrainState, model: SequenceModel, test_data: SequenceDataset, writer,
+    start_time: float,
+) -> TrainResult:
+    """Loads the kept model, tests it and closes the TensorBoard writer; ``start_time`` of the run."""
+    if state.best_state is not None:
+        model.load_state_dict(state.best_state)
+    test_loss, test_metric = evaluate(model, test_data, config.eval_batch_size)
+    if writer is not None:
+        writer.add_scalar("test/best_metric", test_metric, state.best_epoch)
+        writer.close()
+    return TrainResult(
+        test_loss=test_loss, test_metric=test_metric, best_epoch=state.best_epoch, history=state.history,
+        warmup=state.warmup, model=model, config=config.to_dict(), metric_name=_metric_name(test_data.task),
+        seconds=time.perf_counter() - start_time,
+    )
+
+
+def _print_epoch(config: TrainConfig, record: dict, metric_name: str) -> None:
     if config.progress:
         from tqdm.auto import tqdm
 
-    num_batches = math.ceil(len(train_data) / config.batch_size)
-    for epoch in range(first_epoch, config.epochs + 1):
-        epoch_start = time.perf_counter()
-        model.train()
-        order = torch.randperm(len(train_data), generator=generator).to(device)
-        losses = torch.empty(num_batches, device=device)
-        if config.progress:
-            progress = tqdm(total=num_batches, desc=f"epoch {epoch}/{config.epochs}", leave=False)
-        checked = 0
-        for batch in range(num_batches):
-            index = order[batch * config.batch_size : (batch + 1) * config.batch_size]
-            pred = model(train_data.inputs[:, index], train_data.steps[:, index])
-            loss = masked_loss(pred, train_data.targets[:, index], task)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            losses[batch] = loss.detach()
-            if (batch + 1) % config.sync_every == 0 or batch + 1 == num_batches:
-                _check_finite(losses, checked, batch + 1, epoch)
-                checked = batch + 1
-                if progress is not None:
-                    progress.set_postfix(loss=f"{float(losses[batch]):.4g}")
-            if progress is not None:
-                progress.update(1)
-        if progress is not None:
-            progress.close()
-        train_loss = float(losses.double().mean())
-        record = _epoch_record(model, epoch, train_loss, val_data, test_data, config,
-                               sequences(vaa_index), time.perf_counter() - epoch_start)
-        history.append(record)
-        if _better(record["val_metric"], best_val, task):
-            best_val, best_epoch = record["val_metric"], epoch
-            best_state = copy.deepcopy(model.state_dict())
-        _log(writer, record)
-        if checkpoint is not None:
-            _save_checkpoint(checkpoint, {
-                "config": config.to_dict(), "epoch": epoch, "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
-                "history": history, "warmup": warmup_dict, "best_state": best_state,
-                "best_val": best_val, "best_epoch": best_epoch,
-            })
-        if config.progress:
-            tqdm.write(
-                f"epoch {epoch}: train {train_loss:.4g}  val {metric_name} "
-                f"{record['val_metric']:.4g}  vaa {record['vaa']:.3g}  "
-                f"({record['seconds']:.1f}s)"
-            )
+        tqdm.write(
+            f"epoch {record['epoch']}: train {record['train_loss']:.4g}  val {metric_name} "
+            f"{record['val_metric']:.4g}  vaa {record['vaa']:.3g}  "
+            f"({record['seconds']:.1f}s)"
+        )
 
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    test_loss, test_metric = evaluate(model, test_data, config.eval_batch_size)
-    if writer is not None:
-        writer.add_scalar("test/best_metric", test_metric, best_epoch)
-        writer.close()
-    return TrainResult(
-        test_loss=test_loss, test_metric=test_metric, best_epoch=best_epoch, history=history,
-        warmup=warmup_dict, model=model, config=config.to_dict(), metric_name=metric_name,
-        seconds=time.perf_counter() - start_time,
-    )
+
+def _log_pretraining(writer, report: dict | None) -> None:
+    """Writes a pre-training report's loss and per-layer VAA* curves to TensorBoard."""
+    if writer is None or report is None:
+        return
+    for step, (loss, per_layer) in enumerate(zip(report["losses"], report["vaa_star"], strict=True)):
+        writer.add_scalar("warmup/loss", loss, step)
+        for layer, value in enumerate(per_layer):
+            writer.add_scalar(f"warmup/vaa_star_layer{layer}", value, step)
 
 
 def _check_finite(losses: Tensor, start: int, end: int, epoch: int) -> None:
@@ -472,7 +612,7 @@ def _check_finite(losses: Tensor, start: int, end: int, epoch: int) -> None:
         )
 
 
-def _epoch_record(
+def evaluate_epoch(
     model: SequenceModel,
     epoch: int,
     train_loss: float,
@@ -482,13 +622,33 @@ def _epoch_record(
     vaa_sequences: tuple[Tensor, Tensor],
     seconds: float,
 ) -> dict:
+    """The record of one epoch: validation (and test) loss and metric, and the exact VAA of the network.
+
+    Args:
+        model: the model after the epoch (epoch 0: after pre-training).
+        epoch: the epoch number.
+        train_loss: its mean training loss (nan for epoch 0).
+        val_data, test_data: the validation and test sets.
+        config: the run's settings (``test_every_epoch``, ``vaa_samples``,
+            ``vaa_horizon``, ``vaa_eps``, ``eval_batch_size``, ``seed``).
+        vaa_sequences: the training sequences of the VAA, ``(padded, lengths)``.
+        seconds: the epoch's training time.
+
+    Returns:
+        A dict with ``epoch``, ``train_loss``, ``val_loss``, ``val_metric``,
+        ``test_loss``, ``test_metric`` (nan unless ``test_every_epoch``),
+        ``vaa`` (nan when disabled) and ``seconds``.
+
+    Shape:
+        vaa_sequences ``(T, N, input_size)`` and ``(N,)``.
+    """
     val_loss, val_metric = evaluate(model, val_data, config.eval_batch_size)
     test_loss, test_metric = math.nan, math.nan
     if config.test_every_epoch:
         test_loss, test_metric = evaluate(model, test_data, config.eval_batch_size)
     value = math.nan
-    if config.vaa_samples > 0 and config.vaa_steps > 0:
-        value = vaa(model.rnn, vaa_sequences, horizon=config.vaa_steps, eps=config.vaa_eps,
+    if config.vaa_samples > 0 and config.vaa_horizon > 0:
+        value = vaa(model.rnn, vaa_sequences, horizon=config.vaa_horizon, eps=config.vaa_eps,
                     seed=config.seed * 100_003 + epoch)
     return {
         "epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "val_metric": val_metric,
