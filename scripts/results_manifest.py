@@ -19,15 +19,15 @@ import json
 import sys
 from pathlib import Path
 
-from agents.benchmark import plot, run_name, summarise
+from agents.benchmark import plot, run_name, summarise, upgrade_config
 from warm_rl.suite.sweep import load_records
 
 COLUMNS = ("file", "run", "kind", "variant", "cell", "seed", "outcome", "config")
 
 
 def rl_row(path: Path, record: dict) -> dict:
-    """Manifest row of one RL benchmark record."""
-    config = record["config"]
+    """Manifest row of one RL benchmark record (its config under today's field names)."""
+    config = upgrade_config(record["config"])
     return {
         "run": run_name(record["variant"], config),
         "kind": "rl",
