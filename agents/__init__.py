@@ -6,10 +6,9 @@
     model.learn(100_000)
 """
 
-from agents.callbacks import WarmupCallback
-from agents.hook import collect_sequences, rollout_vaa, split_trajectories, warm_up_model
 from agents.policies import CnnWarmPolicy, MlpWarmPolicy, MultiInputWarmPolicy, WarmRecurrentPolicy
 from agents.ppo import WarmRecurrentPPO
+from agents.warmup import WarmupCallback, collect_sequences, rollout_vaa, split_trajectories, warm_up_model
 from agents.wrappers import PreviousActionReward, TruncationAsTermination
 
 __all__ = [

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.training import SCHEDULE_FIELDS, RunConfig, train_agent
+from agents.training import RENAMED_FIELDS, SCHEDULE_FIELDS, RunConfig, train_agent
 from warm_rl.suite import sweep
 
 SOLVED = 0.95
@@ -43,7 +43,7 @@ OMITTED_WHEN_DEFAULT = {"policy_kwargs": {}, "lr_schedule": "constant", "ent_sch
 those runs had, so that the earlier runs keep their keys (and checkpoints)."""
 
 
-RENAMED_CONFIG_FIELDS: dict[str, str] = {"n_layers": "num_layers", "vaa_steps": "vaa_horizon"}
+RENAMED_CONFIG_FIELDS: dict[str, str] = RENAMED_FIELDS
 """Old RunConfig field names (in records written before the rename) -> their new names."""
 
 LEGACY_CONFIG_FIELDS: dict[str, str] = {new: old for old, new in RENAMED_CONFIG_FIELDS.items()}

@@ -48,9 +48,29 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ent-schedule", choices=SCHEDULES, default=RunConfig.ent_schedule,
                         help="linear: decay the entropy coefficient to 0 over --timesteps")
     parser.add_argument("--policy-kwargs", default="{}", type=json.loads,
-                        help='JSON dict for WarmRecurrentPolicy, e.g. \'{"n_layers": 2}\'')
+                        help='JSON dict for WarmRecurrentPolicy, e.g. \'{"num_layers": 2}\'')
     parser.add_argument("--eval-episodes", type=int, default=RunConfig.eval_episodes,
                         help="greedy evaluation episodes")
+
+
+RENAMED_FLAGS: dict[str, str] = {"--n-layers": "--num-layers", "--vaa-steps": "--vaa-horizon"}
+"""Old flags of the training scripts and their new names (the old ones stop with an error)."""
+
+
+def add_renamed_flags(parser: argparse.ArgumentParser, renamed: dict[str, str] = RENAMED_FLAGS) -> None:
+    """Adds hidden flags that stop the parser with "``--old`` was renamed: use ``--new``".
+
+    Args:
+        parser: the script's parser.
+        renamed: old flag -> new flag.
+    """
+
+    class Renamed(argparse.Action):
+        def __call__(self, parser, namespace, values, option_string=None):
+            parser.error(f"{option_string} was renamed: use {renamed[option_string]}")
+
+    for old in renamed:
+        parser.add_argument(old, nargs="?", action=Renamed, help=argparse.SUPPRESS)
 
 
 def run_fields(args: argparse.Namespace) -> dict[str, Any]:

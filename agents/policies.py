@@ -20,8 +20,12 @@ from stable_baselines3.common.torch_layers import CombinedExtractor, MlpExtracto
 from stable_baselines3.common.type_aliases import Schedule
 from stable_baselines3.common.utils import obs_as_tensor
 
-from agents.defaults import DEFAULT_WARMUP
+from agents.defaults import DEFAULT_FEATURE_SKIP, DEFAULT_WARMUP
 from warm_rl import CELL_NAMES, RecurrentNet, WarmupConfig, WarmupReport, warm_up
+from warm_rl.validation import reject_renamed
+
+RENAMED_KWARGS: dict[str, str] = {"n_layers": "num_layers"}
+"""Old WarmRecurrentPolicy argument names and their new names (the old ones raise ``TypeError``)."""
 
 Observation = np.ndarray | dict[str, np.ndarray]
 
@@ -40,7 +44,7 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
         lr_schedule: as for the parent.
         cell: backbone cell, one of ``warm_rl.CELL_NAMES``.
         hidden_size: width of every recurrent layer.
-        n_layers: number of recurrent layers.
+        num_layers: number of recurrent layers.
         double: double layers (only their first half is warmed up).
         warmup: a :class:`warm_rl.WarmupConfig`, a dict of its fields,
             ``"default"`` (:data:`agents.defaults.DEFAULT_WARMUP`), or None to
@@ -50,7 +54,8 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
         feature_skip: the actor and critic heads see the current features
             beside the recurrent output (``[output, features]``): what the
             observation alone tells does not have to pass through the
-            (slow, multistable) recurrent dynamics.
+            (slow, multistable) recurrent dynamics. Default
+            :data:`agents.defaults.DEFAULT_FEATURE_SKIP` (on).
         **kwargs: the parent's other arguments.
 
     Attributes:
@@ -65,17 +70,18 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
         lr_schedule: Schedule,
         cell: str = "gru",
         hidden_size: int = 64,
-        n_layers: int = 1,
+        num_layers: int = 1,
         double: bool = True,
         warmup: WarmupConfig | dict | str | None = "default",
         warmup_critic: bool = True,
         cell_kwargs: dict[str, Any] | None = None,
-        feature_skip: bool = False,
+        feature_skip: bool = DEFAULT_FEATURE_SKIP,
         **kwargs: Any,
     ) -> None:
+        reject_renamed("WarmRecurrentPolicy", kwargs, RENAMED_KWARGS)
         for name in ("lstm_hidden_size", "n_lstm_layers", "lstm_kwargs"):
             if name in kwargs:
-                raise TypeError(f"{name} is an LSTM setting; use hidden_size, n_layers, cell_kwargs")
+                raise TypeError(f"{name} is an LSTM setting; use hidden_size, num_layers, cell_kwargs")
         if cell not in CELL_NAMES:
             raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(CELL_NAMES)}")
         self.cell = cell
@@ -93,12 +99,12 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
             action_space,
             lr_schedule,
             lstm_hidden_size=hidden_size,
-            n_lstm_layers=n_layers,
+            n_lstm_layers=num_layers,
             **kwargs,
         )
-        self.lstm_actor = self._make_backbone(hidden_size, n_layers)
+        self.lstm_actor = self._make_backbone(hidden_size, num_layers)
         if self.lstm_critic is not None:
-            self.lstm_critic = self._make_backbone(hidden_size, n_layers)
+            self.lstm_critic = self._make_backbone(hidden_size, num_layers)
         if self.critic is not None and self.feature_skip:
             self.critic = _LinearWithSkip(self.critic)
         self.register_buffer("warmed_up", th.zeros((), dtype=th.bool))
@@ -117,9 +123,9 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
             width, net_arch=self.net_arch, activation_fn=self.activation_fn, device=self.device
         )
 
-    def _make_backbone(self, hidden_size: int, n_layers: int) -> RecurrentNet:
+    def _make_backbone(self, hidden_size: int, num_layers: int) -> RecurrentNet:
         return RecurrentNet(
-            self.cell, self.features_dim, hidden_size, n_layers, double=self.double, **self.cell_kwargs
+            self.cell, self.features_dim, hidden_size, num_layers, double=self.double, **self.cell_kwargs
         )
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
@@ -129,7 +135,7 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
         data.update(
             cell=self.cell,
             hidden_size=self.lstm_output_dim,
-            n_layers=self.lstm_actor.num_layers,
+            num_layers=self.lstm_actor.num_layers,
             double=self.double,
             warmup=None if self.warmup_config is None else self.warmup_config.to_dict(),
             warmup_critic=self.warmup_critic,
@@ -149,7 +155,7 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
 
         Shape:
             features ``(n_seq * T, features_dim)`` ordered sequence by sequence;
-            lstm_states ``(n_layers, n_seq, hidden)`` each; episode_starts
+            lstm_states ``(num_layers, n_seq, hidden)`` each; episode_starts
             ``(n_seq * T,)``; returns ``(n_seq * T, hidden)`` (``hidden +
             features_dim`` with ``feature_skip``) and the new states.
         """
@@ -219,8 +225,24 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
         """
         if config is None and self.warmup_config is None:
             raise ValueError("this policy was built with warmup=None; pass a config to warm it up")
+        return self.warm_up_features(self.episode_features(episodes), config, callback)
+
+    def warm_up_features(
+        self,
+        features: dict[str, list[th.Tensor]],
+        config: WarmupConfig | dict | None = None,
+        callback=None,
+    ) -> dict[str, WarmupReport]:
+        """:meth:`warm_up` on sequences already mapped by :meth:`episode_features`.
+
+        Args:
+            features: per backbone name, feature sequences ``(len_i, features_dim)``.
+            config: overrides the policy's ``warmup`` setting.
+            callback: as for :meth:`warm_up`.
+        """
+        if config is None and self.warmup_config is None:
+            raise ValueError("this policy was built with warmup=None; pass a config to warm it up")
         config = WarmupConfig.from_value(config if config is not None else self.warmup_config)
-        features = self.episode_features(episodes)
         reports = {}
         for name, net in self.backbones().items():
             step_callback = None

@@ -9,13 +9,15 @@ from sb3_contrib import RecurrentPPO
 from stable_baselines3.common.policies import BasePolicy
 
 from agents.defaults import (
-    DEFAULT_FEATURE_SKIP,
+    DEFAULT_ENT_COEF,
     DEFAULT_NORMALIZE_ADVANTAGE,
-    DEFAULT_VAA_STEPS,
+    DEFAULT_VAA_EVERY,
+    DEFAULT_VAA_HORIZON,
     DEFAULT_WARMUP_ENV_STEPS,
 )
-from agents.hook import rollout_vaa, warm_up_model
-from agents.policies import CnnWarmPolicy, MlpWarmPolicy, MultiInputWarmPolicy, WarmRecurrentPolicy
+from agents.policies import RENAMED_KWARGS, CnnWarmPolicy, MlpWarmPolicy, MultiInputWarmPolicy
+from agents.warmup import check_warmup_arguments, log_rollout_vaa, warm_up_if_needed
+from warm_rl.validation import reject_renamed
 
 
 class WarmRecurrentPPO(RecurrentPPO):
@@ -24,17 +26,13 @@ class WarmRecurrentPPO(RecurrentPPO):
     Before the first update of a fresh model it collects ``warmup_env_steps``
     env steps with the initial policy, and warms the actor and critic
     backbones up on those observation sequences (per the policy's ``warmup``
-    config). It never does so again: not on a second ``learn`` call, not after
-    ``load`` (the policy's ``warmed_up`` flag is saved with its weights).
+    config; :mod:`agents.warmup`). It never does so again: not on a second
+    ``learn`` call, not after ``load`` (the policy's ``warmed_up`` flag is saved
+    with its weights).
 
-    Unless ``policy_kwargs`` says otherwise, its policy has ``feature_skip=True``
-    (the heads see the features beside the recurrent output; the policy class
-    itself defaults to the stock layout): on the T-maze the heads then learn to
-    walk the corridor from what they see, and the recurrent state only has to
-    carry the cue (``results/rl_tmaze_memory.md``). It also defaults to
-    ``normalize_advantage=False`` (RecurrentPPO: True): in a solved task the
-    advantages are noise, and normalising them per minibatch turns that noise
-    into full-size updates that eventually break the solution (same file).
+    It defaults to ``normalize_advantage=False`` (RecurrentPPO: True): in a solved
+    task the advantages are noise that normalisation scales up
+    (:data:`agents.defaults.DEFAULT_NORMALIZE_ADVANTAGE`).
 
     Args:
         policy: ``"MlpWarmPolicy"`` (default), ``"CnnWarmPolicy"``,
@@ -43,12 +41,16 @@ class WarmRecurrentPPO(RecurrentPPO):
         warmup_env_steps: env steps collected for warm-up.
         vaa_every: log ``train/vaa`` (exact VAA of the actor on the last
             rollout) every this many rollouts; 0 disables.
-        vaa_steps: perturbation steps ``M`` of that VAA.
+        vaa_horizon: perturbation steps ``M`` of that VAA.
         ent_coef: entropy coefficient, a float or a schedule of the remaining
             progress (1 -> 0, like SB3's learning-rate schedules), e.g.
             ``stable_baselines3.common.utils.LinearSchedule(0.01, 0.0, 1.0)``;
             the value of each update is logged as ``train/ent_coef``.
         **kwargs: everything RecurrentPPO accepts.
+
+    Attributes:
+        warmup_result: the warm-up outcome (:func:`agents.warmup.warm_up_model`),
+            None before warm-up or when none was done.
     """
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
@@ -62,24 +64,18 @@ class WarmRecurrentPPO(RecurrentPPO):
         policy: str | type = "MlpWarmPolicy",
         env: Any = None,
         warmup_env_steps: int = DEFAULT_WARMUP_ENV_STEPS,
-        vaa_every: int = 10,
-        vaa_steps: int = DEFAULT_VAA_STEPS,
-        ent_coef: float | Callable[[float], float] = 0.0,
+        vaa_every: int = DEFAULT_VAA_EVERY,
+        vaa_horizon: int = DEFAULT_VAA_HORIZON,
+        ent_coef: float | Callable[[float], float] = DEFAULT_ENT_COEF,
         **kwargs: Any,
     ) -> None:
-        if warmup_env_steps < 1:
-            raise ValueError(f"warmup_env_steps must be >= 1, got {warmup_env_steps}")
-        if vaa_every < 0:
-            raise ValueError(f"vaa_every must be >= 0, got {vaa_every}")
+        check_warmup_arguments("WarmRecurrentPPO", warmup_env_steps, vaa_every, vaa_horizon, kwargs)
+        reject_renamed("WarmRecurrentPolicy", kwargs.get("policy_kwargs") or {}, RENAMED_KWARGS)
         self.warmup_env_steps = warmup_env_steps
         self.vaa_every = vaa_every
-        self.vaa_steps = vaa_steps
+        self.vaa_horizon = vaa_horizon
         self.warmup_result: dict | None = None
         self._rollouts_done = 0
-        policy_class = self.policy_aliases.get(policy, policy) if isinstance(policy, str) else policy
-        if isinstance(policy_class, type) and issubclass(policy_class, WarmRecurrentPolicy):
-            # load() overwrites policy_kwargs with the saved ones: old models keep their layout.
-            kwargs["policy_kwargs"] = {"feature_skip": DEFAULT_FEATURE_SKIP, **(kwargs.get("policy_kwargs") or {})}
         kwargs.setdefault("normalize_advantage", DEFAULT_NORMALIZE_ADVANTAGE)
         if callable(ent_coef):
             self.ent_coef_schedule: Callable[[float], float] | None = ent_coef
@@ -90,19 +86,28 @@ class WarmRecurrentPPO(RecurrentPPO):
             raise TypeError(f"ent_coef must be a float or a schedule, got {ent_coef!r}")
         super().__init__(policy, env, ent_coef=ent_coef, **kwargs)
 
+    def _setup_model(self) -> None:
+        # Models saved before a policy argument was renamed load under the new name
+        # (a new model with an old name was refused in __init__).
+        for old, new in RENAMED_KWARGS.items():
+            if old in self.policy_kwargs:
+                self.policy_kwargs = {**self.policy_kwargs}
+                self.policy_kwargs[new] = self.policy_kwargs.pop(old)
+        if "vaa_steps" in self.__dict__:  # a model saved before vaa_steps became vaa_horizon
+            self.vaa_horizon = self.__dict__.pop("vaa_steps")
+        super()._setup_model()
+
     def _setup_learn(self, *args, **kwargs):
         result = super()._setup_learn(*args, **kwargs)
-        policy = self.policy
-        if policy.warmup_config is not None and not bool(policy.warmed_up):
-            self.warmup_result = warm_up_model(self, self.warmup_env_steps, self.vaa_steps)
-            # warm-up stepped the env: the first rollout starts from a fresh reset.
+        # warm-up steps the env: the first rollout then starts from a fresh reset.
+        warm_up_if_needed(self, self.warmup_env_steps, self.vaa_horizon)
         return result
 
     def collect_rollouts(self, *args, **kwargs) -> bool:
         finished = super().collect_rollouts(*args, **kwargs)
         self._rollouts_done += 1
-        if finished and self.vaa_every and self._rollouts_done % self.vaa_every == 0:
-            self.logger.record("train/vaa", rollout_vaa(self, self.vaa_steps))
+        if finished:
+            log_rollout_vaa(self, self._rollouts_done, self.vaa_every, self.vaa_horizon)
         return finished
 
     def train(self) -> None:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,9 @@ from agents.defaults import (
     DEFAULT_ENT_SCHEDULE,
     DEFAULT_FEATURE_SKIP,
     DEFAULT_LR_SCHEDULE,
+    DEFAULT_VAA_HORIZON,
     DEFAULT_WARMUP,
+    DEFAULT_WARMUP_ENV_STEPS,
 )
 from agents.evaluation import Evaluation, evaluate
 from agents.ppo import WarmRecurrentPPO
@@ -36,6 +39,7 @@ from agents.run_tracking import (
     warmup_summary,
 )
 from agents.wrappers import PreviousActionReward, TruncationAsTermination
+from warm_rl.validation import refuse_renamed_fields
 
 DEFAULT_ENV = "warm_rl/TMaze-v0"
 
@@ -46,6 +50,11 @@ SCHEDULE_FIELDS = ("lr_schedule", "ent_schedule")
 """``RunConfig`` fields that take one of ``SCHEDULES``."""
 
 
+RENAMED_FIELDS: dict[str, str] = {"n_layers": "num_layers", "vaa_steps": "vaa_horizon"}
+"""Old :class:`RunConfig` field names and their new names (the old ones raise ``TypeError``)."""
+
+
+@refuse_renamed_fields("RunConfig", RENAMED_FIELDS)
 @dataclass
 class RunConfig:
     """Everything that defines a training run.
@@ -55,7 +64,7 @@ class RunConfig:
         env_kwargs: keyword arguments of the env.
         cell: backbone cell.
         hidden_size: backbone width.
-        n_layers: backbone depth.
+        num_layers: backbone depth.
         double: double-layer backbone.
         feature_skip: the heads see the features beside the recurrent output
             (:class:`agents.WarmRecurrentPolicy`).
@@ -64,7 +73,7 @@ class RunConfig:
         warmup_kwargs: WarmupConfig fields overriding the default warm-up.
         policy_kwargs: further :class:`agents.WarmRecurrentPolicy` arguments
             (``feature_skip``, ``net_arch``, ...), overriding the ones above.
-        vaa_steps: perturbation steps of the logged VAA measurements.
+        vaa_horizon: perturbation steps ``M`` of the logged VAA measurements.
         prev_action_reward: feed the previous action and reward to the agent
             (:class:`agents.wrappers.PreviousActionReward`).
         horizon_terminal: report episodes cut by the time limit as terminated, so
@@ -72,7 +81,7 @@ class RunConfig:
             (:class:`agents.wrappers.TruncationAsTermination`): right when the
             horizon is part of the task, as on the T-maze. Off by default (SB3's
             bootstrap): on the T-maze L=50 it did not measurably change how often
-            exploration collapses (``results/rl_tmaze_exploration.md``).
+            exploration collapses (``results/tmaze_exploration_collapse/README.md``).
         timesteps: training env steps.
         n_envs: parallel envs.
         seed: random seed.
@@ -96,14 +105,14 @@ class RunConfig:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     cell: str = "gru"
     hidden_size: int = 64
-    n_layers: int = 1
+    num_layers: int = 1
     double: bool = True
     feature_skip: bool = DEFAULT_FEATURE_SKIP
     warmup: bool = True
-    warmup_env_steps: int = 2048
+    warmup_env_steps: int = DEFAULT_WARMUP_ENV_STEPS
     warmup_kwargs: dict[str, Any] = field(default_factory=dict)
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
-    vaa_steps: int = 1000
+    vaa_horizon: int = DEFAULT_VAA_HORIZON
     prev_action_reward: bool = False
     horizon_terminal: bool = False
     timesteps: int = 100_000
@@ -188,7 +197,7 @@ def build_model(config: RunConfig, env=None, tensorboard_log: str | None = None,
     policy_kwargs = {
         "cell": config.cell,
         "hidden_size": config.hidden_size,
-        "n_layers": config.n_layers,
+        "num_layers": config.num_layers,
         "double": config.double,
         "feature_skip": config.feature_skip,
         "warmup": {**DEFAULT_WARMUP, **config.warmup_kwargs} if config.warmup else None,
@@ -203,7 +212,7 @@ def build_model(config: RunConfig, env=None, tensorboard_log: str | None = None,
         "MlpWarmPolicy",
         env,
         warmup_env_steps=config.warmup_env_steps,
-        vaa_steps=config.vaa_steps,
+        vaa_horizon=config.vaa_horizon,
         policy_kwargs=policy_kwargs,
         seed=config.seed,
         device=config.device,
@@ -211,6 +220,53 @@ def build_model(config: RunConfig, env=None, tensorboard_log: str | None = None,
         verbose=verbose,
         **ppo_kwargs,
     )
+
+
+def _checkpoint_paths(save: str | Path | None) -> tuple[Path | None, Path | None, Path | None]:
+    """The final model, checkpoint folder and run record of a run saved at ``save`` (all None without)."""
+    if save is None:
+        return None, None, None
+    path = Path(save)
+    return path, path.with_name(path.stem + "_checkpoints"), path.with_name(path.stem + "_run.json")
+
+
+def _model_to_train(
+    config: RunConfig, env, checkpoint: Path | None, tensorboard_log: str | None, verbose: int
+) -> WarmRecurrentPPO:
+    """The model of the latest checkpoint (resume), else a fresh one."""
+    if checkpoint is None:
+        return build_model(config, env, tensorboard_log=tensorboard_log, verbose=verbose)
+    model = WarmRecurrentPPO.load(checkpoint, env=env, device=config.device, tensorboard_log=tensorboard_log)
+    if verbose:
+        print(f"resuming from {checkpoint} at {model.num_timesteps} steps")
+    return model
+
+
+@dataclass
+class _RunCallbacks:
+    """The callbacks of one run, and the two whose curves end up in its result."""
+
+    callbacks: list[BaseCallback]
+    periodic: PeriodicEvaluation | None
+    stats: TrainingEpisodeStats | None
+
+
+def _run_callbacks(config: RunConfig, eval_env, checkpoint_dir: Path | None, record: RunRecord | None) -> _RunCallbacks:
+    """NaN guard, checkpoints, warm-up record, periodic evaluation and training-episode curve."""
+    callbacks: list[BaseCallback] = [NanGuard()]
+    if checkpoint_dir is not None:
+        every = max(1, config.checkpoint_every // config.n_envs)
+        callbacks.append(KeepLastCheckpoints(every, str(checkpoint_dir), keep=config.keep_checkpoints))
+    if record is not None:
+        callbacks.append(RecordWarmup(record))
+    periodic = None
+    if config.eval_every:
+        periodic = PeriodicEvaluation(eval_env, config.eval_every, min(config.eval_episodes, 50), record)
+        callbacks.append(periodic)
+    stats = TrainingEpisodeStats(config.stats_every, record) if config.stats_every else None
+    if stats is not None:
+        callbacks.append(stats)
+    return _RunCallbacks(callbacks, periodic, stats)
 
 
 def train_agent(
@@ -234,42 +290,21 @@ def train_agent(
     Returns:
         A :class:`RunResult`.
     """
-    import time
-
     start = time.perf_counter()
     env = _make_env(config, config.seed, config.n_envs)
     eval_env = _make_env(config, config.seed + 10_000, min(config.n_envs, 8))
-    save_path = Path(save) if save is not None else None
-    checkpoint_dir = save_path.with_name(save_path.stem + "_checkpoints") if save_path else None
+    save_path, checkpoint_dir, record_path = _checkpoint_paths(save)
     checkpoint = latest_checkpoint(checkpoint_dir, config.timesteps) if (resume and checkpoint_dir) else None
-    if checkpoint is not None:
-        model = WarmRecurrentPPO.load(checkpoint, env=env, device=config.device, tensorboard_log=tensorboard_log)
-        if verbose:
-            print(f"resuming from {checkpoint} at {model.num_timesteps} steps")
-    else:
-        model = build_model(config, env, tensorboard_log=tensorboard_log, verbose=verbose)
+    model = _model_to_train(config, env, checkpoint, tensorboard_log, verbose)
     record = None
-    if save_path is not None:
-        resume_at = model.num_timesteps if checkpoint is not None else None
-        record = RunRecord.load_or_new(save_path.with_name(save_path.stem + "_run.json"), resume_at)
-    callbacks: list[BaseCallback] = [NanGuard()]
-    if checkpoint_dir is not None:
-        every = max(1, config.checkpoint_every // config.n_envs)
-        callbacks.append(KeepLastCheckpoints(every, str(checkpoint_dir), keep=config.keep_checkpoints))
-    if record is not None:
-        callbacks.append(RecordWarmup(record))
-    periodic = None
-    if config.eval_every:
-        periodic = PeriodicEvaluation(eval_env, config.eval_every, min(config.eval_episodes, 50), record)
-        callbacks.append(periodic)
-    stats = TrainingEpisodeStats(config.stats_every, record) if config.stats_every else None
-    if stats is not None:
-        callbacks.append(stats)
+    if record_path is not None:
+        record = RunRecord.load_or_new(record_path, model.num_timesteps if checkpoint is not None else None)
+    run = _run_callbacks(config, eval_env, checkpoint_dir, record)
     remaining = config.timesteps - model.num_timesteps
     if remaining > 0:
         model.learn(
             remaining,
-            callback=CallbackList(callbacks),
+            callback=CallbackList(run.callbacks),
             reset_num_timesteps=checkpoint is None,
             progress_bar=progress_bar,
         )
@@ -277,8 +312,6 @@ def train_agent(
         model.save(save_path)
     evaluation = evaluate(model, eval_env, config.eval_episodes)
     warm = warmup_summary(model.warmup_result) if model.warmup_result else (record.warmup if record else {})
-    history = list(periodic.history) if periodic is not None else []
-    training_curve = list(stats.curve) if stats is not None else []
     return RunResult(
         config=asdict(config),
         evaluation=evaluation,
@@ -287,6 +320,6 @@ def train_agent(
         warmup_seconds=warm.get("seconds"),
         timesteps=int(model.num_timesteps),
         seconds=time.perf_counter() - start,
-        history=history,
-        training_curve=training_curve,
+        history=list(run.periodic.history) if run.periodic is not None else [],
+        training_curve=list(run.stats.curve) if run.stats is not None else [],
     )

@@ -71,7 +71,7 @@ class TruncationAsTermination(gym.Wrapper):
     bootstrap pays a wandering agent about what reaching the goal pays, because a
     recurrent critic cannot tell from its observations how far it got. (On the
     T-maze L=50 this did not measurably change how often PPO's exploration
-    collapses: ``results/rl_tmaze_exploration.md``.)
+    collapses: ``results/tmaze_exploration_collapse/README.md``.)
 
     The step that hits the limit keeps ``info["horizon_reached"] = True``.
     """

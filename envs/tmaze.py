@@ -155,6 +155,11 @@ class TMaze(MemoryTask[int]):
         self._goal = GOAL_UP
         self._exit: int | None = None  # the side the agent turned to, once it has
 
+    @property
+    def position(self) -> int:
+        """The agent's corridor cell: 0 at the cue, ``length`` at the junction."""
+        return self._x
+
     def _obs(self) -> np.ndarray:
         """The read-only row shown at the agent's cell (callers hand out copies)."""
         x = self._x

@@ -12,8 +12,7 @@ agent, the probability of turning up at the junction after each cue.
     python scripts/tmaze_probe.py --length 100 --model runs/tmaze100.zip --walk 20
         # + its action probabilities along the corridor and how far 20 sampled episodes get
 
-The distance after warm-up predicts how fast PPO can learn the memory part: the
-policy head must grow weights of the order of (logit gap) / distance.
+The measurements are :mod:`agents.probe`'s; this script prints them.
 """
 
 from __future__ import annotations
@@ -22,101 +21,13 @@ import argparse
 import json
 import sys
 
-import gymnasium as gym
 import numpy as np
 import torch
-from stable_baselines3.common.env_util import make_vec_env
 
-import envs  # noqa: F401  (registers warm_rl/TMaze-v0)
 from agents import WarmRecurrentPPO
 from agents.defaults import DEFAULT_FEATURE_SKIP
-from agents.training import RunConfig, build_model
-from envs.tmaze import GOAL_DOWN, GOAL_UP, RIGHT, UP
-
-
-def corridor_observations(length: int) -> dict[int, np.ndarray]:
-    """Observations of walking straight to the junction, per goal: ``(length + 1, 4)`` each."""
-    walks = {}
-    for goal in (GOAL_UP, GOAL_DOWN):
-        env = gym.make("warm_rl/TMaze-v0", length=length)
-        obs, _ = env.reset(seed=0, options={"goal": goal})
-        seen = [obs]
-        for _ in range(length):
-            obs, *_ = env.step(RIGHT)
-            seen.append(obs)
-        walks[goal] = np.stack(seen)
-    return walks
-
-
-def walk_probabilities(model: WarmRecurrentPPO, length: int) -> np.ndarray:
-    """The actor's action probabilities at every step of the straight walk after the up cue.
-
-    Returns:
-        ``(length + 1, n_actions)``: row ``t`` at cell ``x = t`` (columns: right, up, left, down).
-    """
-    policy = model.policy
-    walk = corridor_observations(length)[GOAL_UP]
-    features = torch.cat(policy.episode_features([walk])["actor"])
-    with torch.no_grad():
-        latent, _ = policy._process_sequence(
-            features, policy.lstm_actor.zero_state(1), torch.zeros(len(features)), policy.lstm_actor
-        )
-        probs = policy._get_action_dist_from_latent(policy.mlp_extractor.forward_actor(latent)).distribution.probs
-    return probs.numpy()
-
-
-def sampled_reach(model: WarmRecurrentPPO, length: int, episodes: int, seed: int = 0) -> tuple[float, np.ndarray]:
-    """How far ``episodes`` episodes of the stochastic policy get, run side by side.
-
-    Returns:
-        The fraction that reached the junction and turned (ended before the horizon),
-        and the furthest cell of each episode, shape ``(episodes,)``.
-    """
-    vec = make_vec_env("warm_rl/TMaze-v0", n_envs=episodes, seed=seed, env_kwargs={"length": length})
-    obs = vec.reset()
-    state, starts = None, np.ones(episodes, dtype=bool)
-    running = np.ones(episodes, dtype=bool)
-    furthest = np.zeros(episodes, dtype=int)
-    reached = np.zeros(episodes, dtype=bool)
-    while running.any():
-        actions, state = model.predict(obs, state=state, episode_start=starts, deterministic=False)
-        obs, _, dones, infos = vec.step(actions)
-        positions = np.array([env.unwrapped._x for env in vec.envs])  # after a reset: 0
-        furthest = np.where(running, np.maximum(furthest, positions), furthest)
-        ended = running & dones
-        truncated = np.array([info.get("TimeLimit.truncated", False) for info in infos])
-        reached |= ended & ~truncated
-        furthest = np.where(ended & ~truncated, length, furthest)
-        running &= ~dones
-        starts = dones
-    vec.close()
-    return float(reached.mean()), furthest
-
-
-def probe(model: WarmRecurrentPPO, length: int) -> dict:
-    """Cue separation along the corridor and junction decisions of ``model``'s actor.
-
-    Returns:
-        ``distance``: ``{step: |h_up - h_down|}``; ``p_up``: per goal, the
-        probability of the action up at the junction.
-    """
-    policy = model.policy
-    walks = corridor_observations(length)
-    goals = list(walks)
-    features = torch.cat(policy.episode_features([walks[goal] for goal in goals])["actor"])
-    with torch.no_grad():
-        # both walks as two sequences of one batch, through the policy's own recurrent step
-        latent, _ = policy._process_sequence(
-            features, policy.lstm_actor.zero_state(len(goals)), torch.zeros(len(features)), policy.lstm_actor
-        )
-        latent = latent.reshape(len(goals), length + 1, -1)
-        junction = policy.mlp_extractor.forward_actor(latent[:, -1])
-        probs = policy._get_action_dist_from_latent(junction).distribution.probs
-    outputs = dict(zip(goals, latent[..., : policy.lstm_output_dim], strict=True))
-    p_up = {goal: float(probs[i, UP]) for i, goal in enumerate(goals)}
-    gap = (outputs[GOAL_UP] - outputs[GOAL_DOWN]).norm(dim=-1)
-    steps = sorted({0, 1, min(10, length), length // 2, length})
-    return {"distance": {t: float(gap[t]) for t in steps}, "p_up": p_up}
+from agents.probe import fresh_agents, probe, sampled_reach, walk_probabilities
+from envs.tmaze import GOAL_DOWN, GOAL_UP
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,16 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.model is not None:
         agents = [("model", WarmRecurrentPPO.load(args.model, device="cpu"), None)]
     else:
-        agents = []
-        for seed in args.seeds:
-            config = RunConfig(
-                env_kwargs={"length": args.length}, seed=seed, device="cpu",
-                warmup=not args.no_warmup, warmup_kwargs=args.warmup_kwargs, feature_skip=args.feature_skip,
-            )
-            model = build_model(config)
-            model.learn(0)  # warm-up only: learn() warms up before its first rollout
-            vaa = model.warmup_result["vaa_after"] if model.warmup_result else None
-            agents.append((f"seed {seed}", model, vaa))
+        agents = fresh_agents(args.length, args.seeds, not args.no_warmup, args.warmup_kwargs, args.feature_skip)
     header = None
     for name, model, vaa in agents:
         result = probe(model, args.length)

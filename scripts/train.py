@@ -14,7 +14,7 @@ import sys
 
 import torch
 
-from agents.cli import add_run_arguments, run_fields
+from agents.cli import add_renamed_flags, add_run_arguments, run_fields
 from agents.training import RunConfig, train_agent
 
 
@@ -22,11 +22,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_run_arguments(parser)
     parser.add_argument("--env-kwargs", default="{}", type=json.loads, help="JSON dict of env kwargs")
-    parser.add_argument("--n-layers", type=int, default=RunConfig.n_layers)
+    parser.add_argument("--num-layers", type=int, default=RunConfig.num_layers)
     parser.add_argument("--double", action=argparse.BooleanOptionalAction, default=RunConfig.double)
     parser.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=RunConfig.warmup)
     parser.add_argument("--warmup-env-steps", type=int, default=RunConfig.warmup_env_steps)
-    parser.add_argument("--vaa-steps", type=int, default=RunConfig.vaa_steps, help="steps of the logged VAA")
+    parser.add_argument("--vaa-horizon", type=int, default=RunConfig.vaa_horizon,
+                        help="perturbation steps M of the logged VAA")
     parser.add_argument("--prev-action-reward", action="store_true",
                         help="append the previous action and reward to observations")
     parser.add_argument("--timesteps", type=int, default=RunConfig.timesteps)
@@ -39,6 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_renamed_flags(parser)
     args = parser.parse_args(argv)
     if args.resume and args.save is None:
         parser.error("--resume needs --save (the run whose checkpoints to continue)")
@@ -52,11 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     config = RunConfig(
         **run_fields(args),
         env_kwargs=args.env_kwargs,
-        n_layers=args.n_layers,
+        num_layers=args.num_layers,
         double=args.double,
         warmup=args.warmup,
         warmup_env_steps=args.warmup_env_steps,
-        vaa_steps=args.vaa_steps,
+        vaa_horizon=args.vaa_horizon,
         prev_action_reward=args.prev_action_reward,
         timesteps=args.timesteps,
         seed=args.seed,

@@ -1,4 +1,4 @@
-"""The sb3-contrib integration: policy, hook, WarmRecurrentPPO, WarmupCallback, save/load."""
+"""The sb3-contrib integration: policy, warm-up, WarmRecurrentPPO, WarmupCallback, save/load."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from agents import (
     WarmupCallback,
     split_trajectories,
 )
-from agents.hook import collect_sequences
+from agents.warmup import collect_sequences
 from warm_rl import CELL_NAMES, RecurrentNet
 
 TINY_WARMUP = {"updates": 3, "batch_size": 8, "max_horizon": 20, "seed": 0}
@@ -43,7 +43,7 @@ def make_model(
         policy_kwargs["cell_kwargs"] = {"t_max": 10}
     return WarmRecurrentPPO(
         "MlpWarmPolicy", env or tmaze_env(), warmup_env_steps=warmup_env_steps, policy_kwargs=policy_kwargs,
-        **{**TINY_PPO, "vaa_steps": 50, **kwargs},
+        **{**TINY_PPO, "vaa_horizon": 50, **kwargs},
     )
 
 
@@ -120,7 +120,7 @@ def test_feature_skip_defaults_and_old_models_keep_their_layout(tmp_path):
     assert not make_model().normalize_advantage
     assert make_model(normalize_advantage=True).normalize_advantage
     plain = RecurrentPPO(WarmRecurrentPolicy, tmaze_env(), policy_kwargs={"hidden_size": 8, "warmup": None})
-    assert not plain.policy.feature_skip  # the policy class keeps the stock layout
+    assert plain.policy.feature_skip  # one default: the policy class's is WarmRecurrentPPO's
     stock_layout = make_model(policy_kwargs_extra={"feature_skip": False})
     stock_layout.save(tmp_path / "stock.zip")
     loaded = WarmRecurrentPPO.load(tmp_path / "stock.zip")
@@ -129,7 +129,7 @@ def test_feature_skip_defaults_and_old_models_keep_their_layout(tmp_path):
 
 
 def test_warm_up_happens_once_and_never_after_load(tmp_path, monkeypatch):
-    import agents.ppo as ppo_module
+    import agents.warmup as ppo_module
 
     calls = []
     original = ppo_module.warm_up_model
@@ -174,7 +174,7 @@ def test_save_load_round_trip_gives_identical_actions(tmp_path, assert_same_gree
 def test_action_and_observation_spaces(env_factory, policy):
     env = make_vec_env(env_factory, n_envs=2, seed=0)
     model = WarmRecurrentPPO(
-        policy, env, warmup_env_steps=32, vaa_steps=50, policy_kwargs={"hidden_size": 8, "warmup": TINY_WARMUP},
+        policy, env, warmup_env_steps=32, vaa_horizon=50, policy_kwargs={"hidden_size": 8, "warmup": TINY_WARMUP},
         **TINY_PPO,
     )
     model.learn(32)
@@ -187,7 +187,7 @@ def test_warmup_callback_with_plain_recurrent_ppo():
     model = RecurrentPPO(
         WarmRecurrentPolicy, tmaze_env(), policy_kwargs={"hidden_size": 8, "warmup": TINY_WARMUP}, **TINY_PPO
     )
-    callback = WarmupCallback(warmup_env_steps=32, vaa_every=1, vaa_steps=20)
+    callback = WarmupCallback(warmup_env_steps=32, vaa_every=1, vaa_horizon=20)
     model.learn(64, callback=callback)
     assert bool(model.policy.warmed_up)
     assert 0 < callback.result["vaa_after"] <= 1
@@ -203,7 +203,7 @@ def test_warmup_none_disables_and_plain_rpo_needs_warm_policy():
 
 
 def test_logs_warmup_and_train_vaa(tmp_path):
-    model = make_model(vaa_every=1, vaa_steps=20)
+    model = make_model(vaa_every=1, vaa_horizon=20)
     model.set_logger(configure(str(tmp_path), ["csv"]))
     model.learn(64)
     with (tmp_path / "progress.csv").open() as handle:
@@ -260,7 +260,7 @@ def test_train_script_smoke_and_resume(tmp_path):
     common = [sys.executable, str(script), "--timesteps", "256", "--n-envs", "2", "--warmup-env-steps", "32",
               "--eval-episodes", "4", "--env-kwargs", '{"length": 3}', "--no-progress", "--save", str(save),
               "--checkpoint-every", "64", "--ppo-kwargs", '{"n_steps": 32, "batch_size": 64}',
-              "--warmup-kwargs", '{"updates": 5, "max_horizon": 20}', "--vaa-steps", "50"]
+              "--warmup-kwargs", '{"updates": 5, "max_horizon": 20}', "--vaa-horizon", "50"]
     first = subprocess.run(common, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     assert "greedy success rate" in first.stdout and "VAA before warm-up" in first.stdout
@@ -315,12 +315,8 @@ def test_tmaze_probe_script_on_fresh_and_saved_agents(tmp_path):
 
 
 def test_tmaze_probe_walk_probabilities_and_sampled_reach():
-    import importlib.util
+    from agents import probe
 
-    path = Path(__file__).resolve().parents[1] / "scripts" / "tmaze_probe.py"
-    spec = importlib.util.spec_from_file_location("tmaze_probe_script", path)
-    probe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(probe)
     model = make_model()
     probs = probe.walk_probabilities(model, 6)
     assert probs.shape == (7, 4)
@@ -332,3 +328,44 @@ def test_tmaze_probe_walk_probabilities_and_sampled_reach():
     torch.manual_seed(0)
     again, furthest_again = probe.sampled_reach(model, 2, episodes=6, seed=0)
     assert again == fraction and np.array_equal(furthest_again, furthest)
+
+
+def test_renamed_arguments_name_their_new_names():
+    from agents.training import RunConfig
+
+    with pytest.raises(TypeError, match="'vaa_steps', which was renamed: use 'vaa_horizon'"):
+        make_model(warmup=None, vaa_steps=10)
+    with pytest.raises(TypeError, match="'vaa_steps', which was renamed: use 'vaa_horizon'"):
+        WarmupCallback(vaa_steps=10)
+    with pytest.raises(TypeError, match="'n_layers', which was renamed: use 'num_layers'"):
+        make_model(warmup=None, policy_kwargs_extra={"n_layers": 2})
+    with pytest.raises(TypeError, match="'n_layers', which was renamed: use 'num_layers'"):
+        RunConfig(n_layers=2)
+    with pytest.raises(TypeError, match="'vaa_steps', which was renamed: use 'vaa_horizon'"):
+        RunConfig(vaa_steps=10)
+
+
+def test_callback_and_algorithm_share_one_warmup_path():
+    from agents.defaults import DEFAULT_VAA_EVERY
+
+    assert WarmupCallback().vaa_every == make_model(warmup=None).vaa_every == DEFAULT_VAA_EVERY
+    model = RecurrentPPO(
+        WarmRecurrentPolicy, tmaze_env(), policy_kwargs={"hidden_size": 8, "warmup": TINY_WARMUP}, **TINY_PPO
+    )
+    callback = WarmupCallback(warmup_env_steps=32, vaa_horizon=20)
+    model.learn(32, callback=callback)
+    assert model.warmup_result is callback.result  # RecordWarmup reads model.warmup_result either way
+    assert set(model.warmup_result) == {"actor", "critic", "vaa_before", "vaa_after"}
+
+
+def test_models_saved_with_old_argument_names_load(tmp_path):
+    model = make_model(warmup=None)
+    model.save(tmp_path / "agent.zip")
+    from stable_baselines3.common.save_util import load_from_zip_file, save_to_zip_file
+
+    data, params, variables = load_from_zip_file(tmp_path / "agent.zip")
+    data["policy_kwargs"]["n_layers"] = data["policy_kwargs"].pop("num_layers", 1)
+    data["vaa_steps"] = data.pop("vaa_horizon")
+    save_to_zip_file(tmp_path / "old.zip", data=data, params=params, pytorch_variables=variables)
+    loaded = WarmRecurrentPPO.load(tmp_path / "old.zip")
+    assert loaded.policy.lstm_actor.num_layers == 1 and loaded.vaa_horizon == 50

@@ -165,7 +165,7 @@ def test_agent_on_cuda_learns_saves_and_loads(tmp_path, assert_same_greedy_actio
 
     env = make_vec_env("warm_rl/TMaze-v0", n_envs=2, seed=0, env_kwargs={"length": 4})
     model = WarmRecurrentPPO(
-        "MlpWarmPolicy", env, device="cuda", warmup_env_steps=64, vaa_steps=50, n_steps=16, batch_size=32,
+        "MlpWarmPolicy", env, device="cuda", warmup_env_steps=64, vaa_horizon=50, n_steps=16, batch_size=32,
         n_epochs=1, seed=0,
         policy_kwargs={"cell": "mgu", "hidden_size": 8, "warmup": {"updates": 3, "batch_size": 8, "max_horizon": 20}},
     )

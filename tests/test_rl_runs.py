@@ -16,7 +16,7 @@ TINY_RUN = {
     "n_envs": 2,
     "warmup_env_steps": 32,
     "warmup_kwargs": {"updates": 3, "batch_size": 8, "max_horizon": 20, "seed": 0},
-    "vaa_steps": 50,
+    "vaa_horizon": 50,
     "ppo_kwargs": {"n_steps": 16, "batch_size": 32, "n_epochs": 1},
     "eval_episodes": 4,
     "eval_every": 64,

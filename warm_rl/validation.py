@@ -6,7 +6,10 @@ found where it was written, not in a stack frame deep inside torch.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
+from collections.abc import Callable
 from numbers import Integral, Real
 
 
@@ -109,3 +112,29 @@ def reject_renamed(owner: str, given: dict, renamed: dict[str, str]) -> None:
     for old, new in renamed.items():
         if old in given:
             raise TypeError(f"{owner} got {old!r}, which was renamed: use {new!r}")
+
+
+def refuse_renamed_fields(owner: str, renamed: dict[str, str]) -> Callable[[type], type]:
+    """Class decorator for a dataclass: its ``__init__`` refuses the old field names.
+
+    Put it above ``@dataclass``; ``Config(old_name=...)`` then raises a ``TypeError``
+    naming the new field instead of Python's "unexpected keyword argument".
+
+    Args:
+        owner: the class name used in the message.
+        renamed: old field name -> new field name.
+    """
+
+    def decorate(cls: type) -> type:
+        init = cls.__init__
+
+        @functools.wraps(init)
+        def __init__(self, *args, **kwargs) -> None:
+            reject_renamed(owner, kwargs, renamed)
+            init(self, *args, **kwargs)
+
+        __init__.__signature__ = inspect.signature(init)
+        cls.__init__ = __init__
+        return cls
+
+    return decorate

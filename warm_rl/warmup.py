@@ -10,7 +10,6 @@ is double.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import math
 import time
 import warnings
@@ -23,7 +22,7 @@ from torch import Tensor
 from warm_rl.network import RecurrentNet
 from warm_rl.sequences import SequenceSet, as_padded
 from warm_rl.vaa import vaa_star_padded
-from warm_rl.validation import check_bool, check_int, check_number, reject_renamed
+from warm_rl.validation import check_bool, check_int, check_number, refuse_renamed_fields, reject_renamed
 
 STUCK_THRESHOLD = 0.98
 """A layer whose VAA* ends above this is stuck (states too extreme) and is restarted."""
@@ -32,6 +31,7 @@ RENAMED_FIELDS: dict[str, str] = {"steps": "updates", "max_steps": "max_horizon"
 """Old :class:`WarmupConfig` field names and their new names (the old ones raise ``TypeError``)."""
 
 
+@refuse_renamed_fields("WarmupConfig", RENAMED_FIELDS)
 @dataclass
 class WarmupConfig:
     """Warm-up settings; the defaults are the paper's.
@@ -92,18 +92,6 @@ class WarmupConfig:
         return asdict(self)
 
 
-def _rejecting_renamed(init: Callable[..., None]) -> Callable[..., None]:
-    """Wraps the dataclass ``__init__`` so that an old field name says its new name."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        reject_renamed("WarmupConfig", kwargs, RENAMED_FIELDS)
-        init(self, *args, **kwargs)
-
-    __init__.__signature__ = inspect.signature(init)
-    return __init__
-
-
-WarmupConfig.__init__ = _rejecting_renamed(WarmupConfig.__init__)
 
 
 @dataclass

@@ -17,11 +17,9 @@ batches on the device and synchronises with the host only every
 from __future__ import annotations
 
 import copy
-import inspect
 import math
 import os
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -32,7 +30,7 @@ from torch import Tensor, nn
 from warm_rl.network import RecurrentNet
 from warm_rl.suite.data import SequenceDataset
 from warm_rl.vaa import vaa
-from warm_rl.validation import check_int, reject_renamed
+from warm_rl.validation import check_int, refuse_renamed_fields
 from warm_rl.warmup import WarmupConfig, WarmupReport, warm_up
 
 WARMUP_MODES: tuple[str, ...] = ("none", "full", "double")
@@ -125,6 +123,7 @@ def masked_loss(prediction: Tensor, targets: Tensor, task: str) -> Tensor:
     return F.cross_entropy(prediction.flatten(0, 1), targets.flatten())
 
 
+@refuse_renamed_fields("TrainConfig", RENAMED_FIELDS)
 @dataclass
 class TrainConfig:
     """Everything a training run needs besides the data.
@@ -208,18 +207,6 @@ class TrainConfig:
         return asdict(self)
 
 
-def _rejecting_renamed(init: Callable[..., None]) -> Callable[..., None]:
-    """Wraps the dataclass ``__init__`` so that an old field name says its new name."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        reject_renamed("TrainConfig", kwargs, RENAMED_FIELDS)
-        init(self, *args, **kwargs)
-
-    __init__.__signature__ = inspect.signature(init)
-    return __init__
-
-
-TrainConfig.__init__ = _rejecting_renamed(TrainConfig.__init__)
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Training throughput: WarmRecurrentPPO (double GRU) vs stock RecurrentPPO (LSTM), side by side.
 
-    python scripts/bench_agents.py                      # T-maze L=10, 8 envs, width 64
-    python scripts/bench_agents.py --timesteps 20480 --repeats 3
+    python scripts/speed_agents.py                      # T-maze L=10, 8 envs, width 64
+    python scripts/speed_agents.py --timesteps 20480 --repeats 3
 
 Both models use the same env, width and PPO settings; runs alternate so that
 background load hits both alike. Also reports the warm-up wall time and its

@@ -1,0 +1,236 @@
+"""Warm-up of an SB3 model: collect rollout sequences, warm the backbones up, report.
+
+The one warm-up path of the agents: :class:`agents.WarmRecurrentPPO` calls
+:func:`warm_up_if_needed` before its first update and :func:`log_rollout_vaa` after
+every rollout; :class:`WarmupCallback` calls the same two functions from a plain
+``RecurrentPPO``. The outcome is always ``model.warmup_result``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch as th
+from sb3_contrib import RecurrentPPO
+from stable_baselines3.common.callbacks import BaseCallback
+
+from agents.defaults import DEFAULT_VAA_EVERY, DEFAULT_VAA_HORIZON, DEFAULT_WARMUP_ENV_STEPS
+from agents.policies import Observation, WarmRecurrentPolicy
+from warm_rl import vaa
+from warm_rl.validation import check_int, reject_renamed
+
+
+def _check_policy(model: RecurrentPPO) -> WarmRecurrentPolicy:
+    if not isinstance(model.policy, WarmRecurrentPolicy):
+        raise TypeError(
+            f"warm-up needs a WarmRecurrentPolicy, got {type(model.policy).__name__}; "
+            "use MlpWarmPolicy / CnnWarmPolicy / MultiInputWarmPolicy"
+        )
+    return model.policy
+
+
+def split_trajectories(observations: Observation, episode_starts: np.ndarray) -> list[Observation]:
+    """Cuts ``(T, n_envs, ...)`` observations into per-env trajectories at episode starts.
+
+    Args:
+        observations: array ``(T, n_envs, *obs_shape)`` or a dict of such arrays.
+        episode_starts: ``(T, n_envs)``, true where a step begins a new episode.
+
+    Returns:
+        Trajectories ``(len_i, *obs_shape)`` (dicts for Dict observations),
+        whole episodes and the truncated pieces at both ends.
+    """
+    starts = np.asarray(episode_starts, dtype=bool).copy()
+    steps, n_envs = starts.shape
+    starts[0] = True
+    pieces = []
+    for env in range(n_envs):
+        cuts = np.flatnonzero(starts[:, env]).tolist() + [steps]
+        for begin, end in zip(cuts[:-1], cuts[1:], strict=True):
+            if isinstance(observations, dict):
+                pieces.append({k: v[begin:end, env] for k, v in observations.items()})
+            else:
+                pieces.append(observations[begin:end, env])
+    return pieces
+
+
+def collect_sequences(model: RecurrentPPO, n_steps: int) -> list[Observation]:
+    """Runs the model's current (initial) policy in its env and records observations.
+
+    The env is reset before and after, and ``model._last_obs`` is restored to a
+    fresh reset so that training starts from clean episodes.
+
+    Args:
+        model: a RecurrentPPO whose policy is a WarmRecurrentPolicy.
+        n_steps: env steps to collect in total (over all envs).
+
+    Returns:
+        Observation trajectories (see :func:`split_trajectories`).
+    """
+    if n_steps < 1:
+        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+    env = model.get_env()
+    if env is None:
+        raise ValueError("the model has no env to collect warm-up sequences from")
+    policy = _check_policy(model)
+    per_env = max(1, -(-n_steps // env.num_envs))
+    obs = env.reset()
+    starts = np.ones(env.num_envs, dtype=bool)
+    state = None
+    recorded, recorded_starts = [], []
+    for _ in range(per_env):
+        recorded.append(obs)
+        recorded_starts.append(starts)
+        actions, state = policy.predict(obs, state, starts, deterministic=False)
+        obs, _, dones, _ = env.step(actions)
+        starts = dones
+    model._last_obs = env.reset()
+    model._last_episode_starts = np.ones(env.num_envs, dtype=bool)
+    if isinstance(recorded[0], dict):
+        stacked = {key: np.stack([o[key] for o in recorded]) for key in recorded[0]}
+    else:
+        stacked = np.stack(recorded)
+    return split_trajectories(stacked, np.stack(recorded_starts))
+
+
+def warm_up_model(model: RecurrentPPO, env_steps: int, vaa_horizon: int = DEFAULT_VAA_HORIZON) -> dict:
+    """Collects ``env_steps`` of rollouts, warms the backbones up, logs under ``warmup/``.
+
+    The episodes' features are computed once: warm-up trains only the recurrent
+    backbones, so the features extractors map the episodes the same way before and
+    after it.
+
+    Logged (SB3 logger): per warm-up step ``warmup/loss_<net>`` and
+    ``warmup/vaa_star_<net>_<layer>``; then ``warmup/seconds``,
+    ``warmup/restarts``, ``warmup/vaa_before`` and ``warmup/vaa_after`` (exact
+    VAA of the actor on the collected sequences, over ``vaa_horizon`` steps).
+
+    Args:
+        model: a RecurrentPPO whose policy is a WarmRecurrentPolicy.
+        env_steps: env steps to collect in total (over all envs).
+        vaa_horizon: perturbation steps ``M`` of the VAA before and after.
+
+    Returns:
+        The reports by backbone name, plus ``"vaa_before"``/``"vaa_after"``; also
+        stored as ``model.warmup_result``.
+    """
+    policy = _check_policy(model)
+    start = time.perf_counter()
+    episodes = collect_sequences(model, env_steps)
+    features = policy.episode_features(episodes)
+    before = vaa(policy.lstm_actor, features["actor"], horizon=vaa_horizon, seed=0)
+    logger = model.logger
+
+    def log_step(name: str, step: int, loss: float, values: list[float]) -> None:
+        logger.record(f"warmup/loss_{name}", loss)
+        for layer, value in enumerate(values):
+            logger.record(f"warmup/vaa_star_{name}_{layer}", value)
+        logger.dump(step)
+
+    reports = policy.warm_up_features(features, callback=log_step)
+    after = vaa(policy.lstm_actor, features["actor"], horizon=vaa_horizon, seed=0)
+    logger.record("warmup/seconds", time.perf_counter() - start)
+    logger.record("warmup/restarts", sum(r.restarts for r in reports.values()))
+    logger.record("warmup/vaa_before", before)
+    logger.record("warmup/vaa_after", after)
+    logger.record("warmup/episodes", len(episodes))
+    logger.dump(model.num_timesteps)
+    model.warmup_result = {**reports, "vaa_before": before, "vaa_after": after}
+    return model.warmup_result
+
+
+def needs_warmup(model: RecurrentPPO) -> bool:
+    """True for a fresh model whose policy has a warm-up config (not loaded, not warmed up)."""
+    policy = model.policy
+    return getattr(policy, "warmup_config", None) is not None and not bool(policy.warmed_up)
+
+
+def warm_up_if_needed(model: RecurrentPPO, env_steps: int, vaa_horizon: int = DEFAULT_VAA_HORIZON) -> dict | None:
+    """:func:`warm_up_model` unless the model is warmed up already or has warm-up off.
+
+    Returns:
+        The new ``model.warmup_result``, or None when nothing was done.
+    """
+    if not needs_warmup(model):
+        return None
+    return warm_up_model(model, env_steps, vaa_horizon)
+
+
+def rollout_vaa(model: RecurrentPPO, horizon: int = DEFAULT_VAA_HORIZON) -> float:
+    """Exact VAA of the actor backbone on the trajectories of the last rollout.
+
+    Reads ``model.rollout_buffer`` before it is flattened for training
+    (observations ``(n_steps, n_envs, ...)``).
+    """
+    policy = _check_policy(model)
+    buffer = model.rollout_buffer
+    episodes = split_trajectories(buffer.observations, buffer.episode_starts)
+    with th.no_grad():
+        features = policy.episode_features(episodes)["actor"]
+    return vaa(policy.lstm_actor, features, horizon=horizon, seed=0)
+
+
+def log_rollout_vaa(model: RecurrentPPO, rollouts_done: int, every: int, horizon: int) -> None:
+    """Records ``train/vaa`` (:func:`rollout_vaa`) after every ``every``-th rollout (0: never)."""
+    if every and rollouts_done % every == 0:
+        model.logger.record("train/vaa", rollout_vaa(model, horizon))
+
+
+def check_warmup_arguments(
+    owner: str, env_steps: object, vaa_every: object, vaa_horizon: object, extra: dict
+) -> None:
+    """The checks shared by WarmRecurrentPPO and WarmupCallback (``extra``: their other kwargs)."""
+    reject_renamed(owner, extra, {"vaa_steps": "vaa_horizon"})
+    check_int("warmup_env_steps", env_steps, minimum=1)
+    check_int("vaa_every", vaa_every, minimum=0)
+    check_int("vaa_horizon", vaa_horizon, minimum=1)
+
+
+class WarmupCallback(BaseCallback):
+    """Warm-up for a plain ``RecurrentPPO(WarmRecurrentPolicy, ...)``, as WarmRecurrentPPO does it.
+
+    Warms the policy up when training starts (unless already warmed up, loaded, or
+    built with ``warmup=None``), stores the outcome on ``model.warmup_result``, and
+    logs ``train/vaa`` every ``vaa_every`` rollouts.
+
+    Args:
+        warmup_env_steps: env steps collected with the initial policy.
+        vaa_every: rollouts between two ``train/vaa`` measurements; 0 disables.
+        vaa_horizon: perturbation steps ``M`` of the VAA measurements.
+        verbose: SB3 verbosity.
+    """
+
+    def __init__(
+        self,
+        warmup_env_steps: int = DEFAULT_WARMUP_ENV_STEPS,
+        vaa_every: int = DEFAULT_VAA_EVERY,
+        vaa_horizon: int = DEFAULT_VAA_HORIZON,
+        verbose: int = 0,
+        **renamed: object,
+    ) -> None:
+        check_warmup_arguments("WarmupCallback", warmup_env_steps, vaa_every, vaa_horizon, renamed)
+        if renamed:
+            raise TypeError(f"WarmupCallback got unexpected arguments {sorted(renamed)}")
+        super().__init__(verbose)
+        self.warmup_env_steps = warmup_env_steps
+        self.vaa_every = vaa_every
+        self.vaa_horizon = vaa_horizon
+        self._rollouts = 0
+
+    @property
+    def result(self) -> dict | None:
+        """The model's ``warmup_result`` (None before warm-up or when none was done)."""
+        return getattr(getattr(self, "model", None), "warmup_result", None)
+
+    def _on_training_start(self) -> None:
+        result = warm_up_if_needed(self.model, self.warmup_env_steps, self.vaa_horizon)
+        if result is not None and self.verbose:
+            print(f"warm-up: VAA {result['vaa_before']:.3f} -> {result['vaa_after']:.3f}")
+
+    def _on_rollout_end(self) -> None:
+        self._rollouts += 1
+        log_rollout_vaa(self.model, self._rollouts, self.vaa_every, self.vaa_horizon)
+
+    def _on_step(self) -> bool:
+        return True
