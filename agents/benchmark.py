@@ -25,11 +25,14 @@ SOLVED = 0.95
 """Greedy success rate from which a run counts as solved."""
 
 VARIANTS: dict[str, dict] = {
-    "cold": {"warmup": False, "double": False},
-    "cold_lstm": {"warmup": False, "double": False, "cell": "lstm"},
-    "warm": {"warmup": True, "double": True},
-    "warm_full": {"warmup": True, "double": False},
-    "warm_par": {"warmup": True, "double": True, "prev_action_reward": True},
+    "cold": {"pretrain": None, "double": False},
+    "cold_lstm": {"pretrain": None, "double": False, "cell": "lstm"},
+    "warm": {"pretrain": "warmup", "double": True},
+    "warm_full": {"pretrain": "warmup", "double": False},
+    "warm_par": {"pretrain": "warmup", "double": True, "prev_action_reward": True},
+    "lsc": {"pretrain": "lsc", "double": True},
+    "lsc_full": {"pretrain": "lsc", "double": False},
+    "warm_lsc": {"pretrain": "warmup+lsc", "double": True},
 }
 """Named settings compared by the benchmark (merged into the base RunConfig)."""
 
@@ -38,7 +41,7 @@ BOOKKEEPING_FIELDS = ("checkpoint_every", "keep_checkpoints", "stats_every")
 """RunConfig fields that do not change a run's outcome (left out of its key)."""
 
 
-OMITTED_WHEN_DEFAULT = {"policy_kwargs": {}, "lr_schedule": "constant", "ent_schedule": "constant"}
+OMITTED_WHEN_DEFAULT = {"policy_kwargs": {}, "lr_schedule": "constant", "ent_schedule": "constant", "lsc_kwargs": {}}
 """RunConfig fields added after runs were recorded, left out of the key at the value
 those runs had, so that the earlier runs keep their keys (and checkpoints)."""
 
@@ -50,15 +53,20 @@ LEGACY_CONFIG_FIELDS: dict[str, str] = {new: old for old, new in RENAMED_CONFIG_
 """New RunConfig field names -> the names they had when the earlier runs were keyed."""
 
 
+LEGACY_WARMUP_VALUES: dict[bool, str | None] = {True: "warmup", False: None}
+"""The bool ``warmup`` field of old records -> the ``pretrain`` value it meant."""
+
+
 def upgrade_config(config: dict) -> dict:
     """A recorded RunConfig dict with the renamed fields under their new names.
 
     Args:
-        config: a config dict, with old names (``n_layers``, ``vaa_steps``), new
-            names or both (a new name present wins over the old one).
+        config: a config dict, with old names (``n_layers``, ``vaa_steps``,
+            ``warmup``), new names or both (a new name present wins over the old one).
 
     Returns:
-        A new dict, in the same field order, old names replaced by new ones.
+        A new dict, in the same field order, old names replaced by new ones
+        (``warmup: true/false`` becomes ``pretrain: "warmup"/null``).
     """
     upgraded = {}
     for key, value in config.items():
@@ -66,8 +74,17 @@ def upgrade_config(config: dict) -> dict:
         if new is None:
             upgraded[key] = value
         elif new not in config:
-            upgraded[new] = value
+            upgraded[new] = LEGACY_WARMUP_VALUES[bool(value)] if key == "warmup" else value
     return upgraded
+
+
+def _legacy_item(key: str, value: object) -> tuple[str, object]:
+    """A config item as the runs recorded before the renames keyed it."""
+    if key == "pretrain" and value in ("warmup", None):
+        return "warmup", value == "warmup"
+    if key == "pretrain":
+        return key, value  # LSC runs are newer than the rename: their key has pretrain
+    return LEGACY_CONFIG_FIELDS.get(key, key), value
 
 
 def upgrade_record(record: dict) -> dict:
@@ -81,15 +98,15 @@ def run_key(config: dict) -> str:
     """A stable identifier of a run's settings.
 
     The renamed fields are keyed under their legacy names (``n_layers``,
-    ``vaa_steps``), so that a config with the old names and its upgrade (or a
-    new RunConfig of the same settings) have the same key, the key of the
-    runs recorded before the rename.
+    ``vaa_steps``, ``warmup`` for ``pretrain`` "warmup" / None), so that a config
+    with the old names and its upgrade (or a new RunConfig of the same settings)
+    have the same key, the key of the runs recorded before the rename.
     """
-    kept = {
-        LEGACY_CONFIG_FIELDS.get(k, k): v
-        for k, v in config.items()
+    kept = dict(
+        _legacy_item(k, v)
+        for k, v in upgrade_config(config).items()
         if k not in BOOKKEEPING_FIELDS and not (k in OMITTED_WHEN_DEFAULT and v == OMITTED_WHEN_DEFAULT[k])
-    }
+    )
     return json.dumps(kept, sort_keys=True)
 
 

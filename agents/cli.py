@@ -12,13 +12,13 @@ import argparse
 import json
 from typing import Any
 
-from agents.defaults import DEFAULT_FEATURE_SKIP
+from agents.defaults import DEFAULT_FEATURE_SKIP, PRETRAIN_CHOICES
 from agents.training import DEFAULT_ENV, SCHEDULES, RunConfig
 from warm_rl import CELL_NAMES
 
 SHARED_RUN_FIELDS: tuple[str, ...] = (
     "env", "cell", "hidden_size", "n_envs", "feature_skip", "warmup_kwargs", "horizon_terminal",
-    "ppo_kwargs", "lr_schedule", "ent_schedule", "policy_kwargs", "eval_episodes",
+    "ppo_kwargs", "lr_schedule", "ent_schedule", "policy_kwargs", "eval_episodes", "lsc_kwargs",
 )
 """The :class:`RunConfig` fields set by :func:`add_run_arguments` (argparse dest = field name)."""
 
@@ -28,7 +28,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
     Args:
         parser: the script's parser; gains ``--env``, ``--cell``, ``--hidden-size``,
-            ``--n-envs``, ``--feature-skip/--no-feature-skip``, ``--warmup-kwargs``,
+            ``--n-envs``, ``--feature-skip/--no-feature-skip``, ``--warmup-kwargs``, ``--lsc-kwargs``,
             ``--horizon-terminal``, ``--ppo-kwargs``, ``--lr-schedule``,
             ``--ent-schedule``, ``--policy-kwargs`` and ``--eval-episodes``.
     """
@@ -40,6 +40,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the policy and value heads see the features beside the recurrent output")
     parser.add_argument("--warmup-kwargs", default="{}", type=json.loads,
                         help='JSON WarmupConfig overrides for warmed-up agents, e.g. \'{"eps": 0.01}\'')
+    parser.add_argument("--lsc-kwargs", default="{}", type=json.loads,
+                        help='JSON LSCConfig overrides for LSC-pre-trained agents, e.g. \'{"target": 0.5}\'')
     parser.add_argument("--horizon-terminal", action=argparse.BooleanOptionalAction, default=False,
                         help="report time-limit ends as terminal (agents.TruncationAsTermination)")
     parser.add_argument("--ppo-kwargs", default="{}", type=json.loads, help="JSON dict for RecurrentPPO")
@@ -53,7 +55,21 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="greedy evaluation episodes")
 
 
-RENAMED_FLAGS: dict[str, str] = {"--n-layers": "--num-layers", "--vaa-steps": "--vaa-horizon"}
+PRETRAIN_NAMES: tuple[str, ...] = tuple("none" if c is None else c for c in PRETRAIN_CHOICES)
+"""The ``--pretrain`` values (``none`` for None)."""
+
+
+def parse_pretrain(value: str) -> str | None:
+    """The ``RunConfig.pretrain`` of a ``--pretrain`` value (``none`` -> None)."""
+    if value not in PRETRAIN_NAMES:
+        raise argparse.ArgumentTypeError(f"unknown pre-training {value!r}; expected one of {', '.join(PRETRAIN_NAMES)}")
+    return None if value == "none" else value
+
+
+RENAMED_FLAGS: dict[str, str] = {
+    "--n-layers": "--num-layers", "--vaa-steps": "--vaa-horizon",
+    "--warmup": "--pretrain warmup", "--no-warmup": "--pretrain none",
+}
 """Old flags of the training scripts and their new names (the old ones stop with an error)."""
 
 

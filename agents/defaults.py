@@ -10,6 +10,13 @@ DEFAULT_WARMUP: dict = {
 """Warm-up of ``WarmRecurrentPolicy(warmup="default")``: the paper's, except VAA*'s ``eps``
 1e-2 instead of 1e-4, which leaves the T-maze cues ~4x further apart at the junction."""
 
+PRETRAIN_CHOICES: tuple[str | None, ...] = ("warmup", "lsc", "warmup+lsc", None)
+"""Values of ``pretrain``: warm-up, LSC pre-training, both (warm halves of double layers
+warmed up, then the cold halves made locally stable), or none."""
+
+DEFAULT_PRETRAIN: str | None = "warmup"
+"""The pre-training of ``WarmRecurrentPolicy`` (``pretrain=``)."""
+
 DEFAULT_FEATURE_SKIP: bool = True
 """The heads see the features beside the recurrent output: the recurrent state need only
 carry what the observation does not tell."""

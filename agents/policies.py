@@ -3,7 +3,7 @@
 ``RecurrentPPO("MlpLstmPolicy", env)`` becomes ``RecurrentPPO(MlpWarmPolicy, env)``
 (or :class:`agents.WarmRecurrentPPO`): the actor and critic LSTMs are replaced by
 :class:`warm_rl.RecurrentNet` of any cell, double or not, and the policy can warm
-them up on rollout sequences (:meth:`WarmRecurrentPolicy.warm_up`).
+them up (or LSC-pre-train them) on rollout sequences (:meth:`WarmRecurrentPolicy.pretrain_backbones`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from stable_baselines3.common.torch_layers import CombinedExtractor, MlpExtracto
 from stable_baselines3.common.type_aliases import Schedule
 from stable_baselines3.common.utils import obs_as_tensor
 
-from agents.defaults import DEFAULT_FEATURE_SKIP, DEFAULT_WARMUP
-from warm_rl import CELL_NAMES, RecurrentNet, WarmupConfig, WarmupReport, warm_up
+from agents.defaults import DEFAULT_FEATURE_SKIP, DEFAULT_PRETRAIN, DEFAULT_WARMUP, PRETRAIN_CHOICES
+from warm_rl import CELL_NAMES, LSCConfig, LSCReport, RecurrentNet, WarmupConfig, WarmupReport, lsc_pretrain, warm_up
 from warm_rl.validation import reject_renamed
 
 RENAMED_KWARGS: dict[str, str] = {"n_layers": "num_layers"}
@@ -46,10 +46,18 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
         hidden_size: width of every recurrent layer.
         num_layers: number of recurrent layers.
         double: double layers (only their first half is warmed up).
-        warmup: a :class:`warm_rl.WarmupConfig`, a dict of its fields,
-            ``"default"`` (:data:`agents.defaults.DEFAULT_WARMUP`), or None to
-            disable warm-up.
-        warmup_critic: warm the critic's backbone up too (when it has one).
+        pretrain: the pre-training of the backbones before the first update,
+            one of :data:`agents.defaults.PRETRAIN_CHOICES`: ``"warmup"``
+            (default), ``"lsc"`` (Local Stability Condition, :func:`warm_rl.lsc_pretrain`),
+            ``"warmup+lsc"`` (warm-up, then LSC on the cold halves of double
+            layers; on single layers LSC then acts on the warmed-up weights) or None.
+        warmup: the warm-up settings: a :class:`warm_rl.WarmupConfig`, a dict of
+            its fields, or ``"default"`` (:data:`agents.defaults.DEFAULT_WARMUP`).
+            None disables warm-up (``pretrain="warmup"`` then means None; with
+            ``"warmup+lsc"`` it is an error).
+        lsc: the LSC settings: a :class:`warm_rl.LSCConfig`, a dict of its fields,
+            or None (its defaults). Used when ``pretrain`` includes ``"lsc"``.
+        warmup_critic: pre-train the critic's backbone too (when it has one).
         cell_kwargs: extra cell arguments (``{"t_max": ...}`` for ``"chrono"``).
         feature_skip: the actor and critic heads see the current features
             beside the recurrent output (``[output, features]``): what the
@@ -59,8 +67,9 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
         **kwargs: the parent's other arguments.
 
     Attributes:
-        warmed_up: a bool buffer (saved with the weights), true once warmed up;
-            a loaded policy is never warmed up again.
+        pretrain: the resolved pre-training (None when it is off).
+        warmed_up: a bool buffer (saved with the weights), true once pre-trained
+            (whatever ``pretrain`` is); a loaded policy is never pre-trained again.
     """
 
     def __init__(
@@ -72,7 +81,9 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
         hidden_size: int = 64,
         num_layers: int = 1,
         double: bool = True,
+        pretrain: str | None = DEFAULT_PRETRAIN,
         warmup: WarmupConfig | dict | str | None = "default",
+        lsc: LSCConfig | dict | None = None,
         warmup_critic: bool = True,
         cell_kwargs: dict[str, Any] | None = None,
         feature_skip: bool = DEFAULT_FEATURE_SKIP,
@@ -92,6 +103,10 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
                 raise ValueError(f"warmup must be a WarmupConfig, dict, 'default' or None, got {warmup!r}")
             warmup = DEFAULT_WARMUP
         self.warmup_config = None if warmup is None else WarmupConfig.from_value(warmup)
+        self.lsc_config = LSCConfig.from_value(lsc)
+        self.pretrain = _resolve_pretrain(pretrain, self.warmup_config is not None)
+        if not self.double and self.lsc_config.halves is not None:
+            raise ValueError(f"lsc halves={self.lsc_config.halves!r} needs double=True; leave it None")
         self.warmup_critic = bool(warmup_critic)
         self.feature_skip = bool(feature_skip)
         super().__init__(
@@ -137,7 +152,9 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
             hidden_size=self.lstm_output_dim,
             num_layers=self.lstm_actor.num_layers,
             double=self.double,
+            pretrain=self.pretrain,
             warmup=None if self.warmup_config is None else self.warmup_config.to_dict(),
+            lsc=self.lsc_config.to_dict(),
             warmup_critic=self.warmup_critic,
             cell_kwargs=self.cell_kwargs,
             feature_skip=self.feature_skip,
@@ -251,6 +268,76 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
             reports[name] = warm_up(net, features[name], config, step_callback)
         self.warmed_up.fill_(True)
         return reports
+
+    def lsc_features(
+        self,
+        features: dict[str, list[th.Tensor]],
+        config: LSCConfig | dict | None = None,
+        callback=None,
+    ) -> dict[str, LSCReport]:
+        """LSC pre-training of the backbones on feature sequences; marks the policy pre-trained.
+
+        Backbones warmed up before (``"warmup+lsc"``) keep their warm halves: LSC
+        trains the cold halves of their double layers (:class:`warm_rl.LSCConfig`'s
+        ``halves``). There is no readout term: the heads see ``[output, features]``.
+
+        Args:
+            features: per backbone name, feature sequences ``(len_i, features_dim)``.
+            config: overrides the policy's ``lsc`` setting.
+            callback: called as ``callback(name, step, loss, radii)`` after every
+                LSC step of backbone ``name`` (``radii``: term name -> batch-mean radius).
+        """
+        config = LSCConfig.from_value(config if config is not None else self.lsc_config)
+        reports = {}
+        for name, net in self.backbones().items():
+            step_callback = None
+            if callback is not None:
+                step_callback = lambda step, loss, radii, name=name: callback(name, step, loss, radii)  # noqa: E731
+            reports[name] = lsc_pretrain(net, features[name], config, callback=step_callback)
+        self.warmed_up.fill_(True)
+        return reports
+
+    def pretrain_features(
+        self,
+        features: dict[str, list[th.Tensor]],
+        warmup_callback=None,
+        lsc_callback=None,
+    ) -> dict[str, dict[str, WarmupReport] | dict[str, LSCReport]]:
+        """The policy's ``pretrain`` on feature sequences: warm-up, LSC, or warm-up then LSC.
+
+        Args:
+            features: per backbone name, feature sequences ``(len_i, features_dim)``.
+            warmup_callback: as :meth:`warm_up`'s ``callback``.
+            lsc_callback: as :meth:`lsc_features`'s ``callback``.
+
+        Returns:
+            ``{"warmup": reports by backbone, "lsc": reports by backbone}``, each
+            present when that pre-training ran.
+
+        Raises:
+            ValueError: the policy was built with pre-training off.
+        """
+        if self.pretrain is None:
+            raise ValueError("this policy was built with pretrain=None (or warmup=None): nothing to pre-train")
+        done = {}
+        if "warmup" in self.pretrain:
+            done["warmup"] = self.warm_up_features(features, callback=warmup_callback)
+        if "lsc" in self.pretrain:
+            done["lsc"] = self.lsc_features(features, callback=lsc_callback)
+        return done
+
+
+def _resolve_pretrain(pretrain: object, has_warmup: bool) -> str | None:
+    """``pretrain`` checked against :data:`PRETRAIN_CHOICES`, with ``warmup=None`` meaning no warm-up."""
+    if pretrain is not None and not isinstance(pretrain, str):
+        raise TypeError(f"pretrain must be a str or None, got {type(pretrain).__name__}")
+    if pretrain not in PRETRAIN_CHOICES:
+        raise ValueError(f"unknown pretrain {pretrain!r}; expected one of {PRETRAIN_CHOICES}")
+    if has_warmup or pretrain is None or pretrain == "lsc":
+        return pretrain
+    if pretrain == "warmup":
+        return None  # warmup=None: the way warm-up was turned off before pretrain existed
+    raise ValueError(f"pretrain={pretrain!r} warms up, but warmup=None; give a warm-up config or pretrain='lsc'")
 
 
 class _LinearWithSkip(th.nn.Module):

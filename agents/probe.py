@@ -127,9 +127,16 @@ def sampled_reach(model: WarmRecurrentPPO, length: int, episodes: int, seed: int
 
 
 def fresh_agents(
-    length: int, seeds: list[int], warmup: bool, warmup_kwargs: dict, feature_skip: bool
+    length: int, seeds: list[int], pretrain: str | None, warmup_kwargs: dict, feature_skip: bool
 ) -> list[tuple[str, WarmRecurrentPPO, float | None]]:
-    """Default agents for the T-maze of ``length``, warmed up (not trained), one per seed.
+    """Default agents for the T-maze of ``length``, pre-trained (not trained), one per seed.
+
+    Args:
+        length: corridor length.
+        seeds: one agent per seed.
+        pretrain: ``RunConfig.pretrain`` (None: fresh agents).
+        warmup_kwargs: WarmupConfig overrides.
+        feature_skip: ``RunConfig.feature_skip``.
 
     Returns:
         ``(name, model, VAA after warm-up or None)`` per seed.
@@ -138,7 +145,7 @@ def fresh_agents(
     for seed in seeds:
         config = RunConfig(
             env_kwargs={"length": length}, seed=seed, device="cpu",
-            warmup=warmup, warmup_kwargs=warmup_kwargs, feature_skip=feature_skip,
+            pretrain=pretrain, warmup_kwargs=warmup_kwargs, feature_skip=feature_skip,
         )
         model = build_model(config)
         model.learn(0)  # warm-up only: learn() warms up before its first rollout

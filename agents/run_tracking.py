@@ -192,8 +192,11 @@ def latest_checkpoint(directory: Path, max_steps: int | None = None) -> Path | N
 
 
 def warmup_summary(result: dict) -> dict[str, float | None]:
-    """VAA before/after and wall time of a ``WarmRecurrentPPO.warmup_result``."""
-    seconds = [r.seconds for r in result.values() if hasattr(r, "seconds")]
+    """VAA before/after and pre-training wall time (warm-up and LSC, not the env steps) of a
+    ``WarmRecurrentPPO.warmup_result``."""
+    reports = [r for r in result.values() if hasattr(r, "seconds")]
+    reports += [r for r in result.get("lsc", {}).values() if hasattr(r, "seconds")]
+    seconds = [r.seconds for r in reports]
     return {
         "vaa_before": result.get("vaa_before"),
         "vaa_after": result.get("vaa_after"),

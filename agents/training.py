@@ -22,9 +22,11 @@ from agents.defaults import (
     DEFAULT_ENT_SCHEDULE,
     DEFAULT_FEATURE_SKIP,
     DEFAULT_LR_SCHEDULE,
+    DEFAULT_PRETRAIN,
     DEFAULT_VAA_HORIZON,
     DEFAULT_WARMUP,
     DEFAULT_WARMUP_ENV_STEPS,
+    PRETRAIN_CHOICES,
 )
 from agents.evaluation import Evaluation, evaluate
 from agents.ppo import WarmRecurrentPPO
@@ -50,8 +52,9 @@ SCHEDULE_FIELDS = ("lr_schedule", "ent_schedule")
 """``RunConfig`` fields that take one of ``SCHEDULES``."""
 
 
-RENAMED_FIELDS: dict[str, str] = {"n_layers": "num_layers", "vaa_steps": "vaa_horizon"}
-"""Old :class:`RunConfig` field names and their new names (the old ones raise ``TypeError``)."""
+RENAMED_FIELDS: dict[str, str] = {"n_layers": "num_layers", "vaa_steps": "vaa_horizon", "warmup": "pretrain"}
+"""Old :class:`RunConfig` field names and their new names (the old ones raise ``TypeError``).
+``warmup`` was a bool: ``warmup=True`` is ``pretrain="warmup"``, ``warmup=False`` is ``pretrain=None``."""
 
 
 @refuse_renamed_fields("RunConfig", RENAMED_FIELDS)
@@ -68,9 +71,12 @@ class RunConfig:
         double: double-layer backbone.
         feature_skip: the heads see the features beside the recurrent output
             (:class:`agents.WarmRecurrentPolicy`).
-        warmup: warm the backbones up before training.
-        warmup_env_steps: env steps collected for warm-up.
+        pretrain: the pre-training of the backbones before training: ``"warmup"``
+            (default), ``"lsc"``, ``"warmup+lsc"`` or None
+            (:class:`agents.WarmRecurrentPolicy`'s ``pretrain``).
+        warmup_env_steps: env steps collected for the pre-training.
         warmup_kwargs: WarmupConfig fields overriding the default warm-up.
+        lsc_kwargs: LSCConfig fields overriding the default LSC pre-training.
         policy_kwargs: further :class:`agents.WarmRecurrentPolicy` arguments
             (``feature_skip``, ``net_arch``, ...), overriding the ones above.
         vaa_horizon: perturbation steps ``M`` of the logged VAA measurements.
@@ -108,9 +114,10 @@ class RunConfig:
     num_layers: int = 1
     double: bool = True
     feature_skip: bool = DEFAULT_FEATURE_SKIP
-    warmup: bool = True
+    pretrain: str | None = DEFAULT_PRETRAIN
     warmup_env_steps: int = DEFAULT_WARMUP_ENV_STEPS
     warmup_kwargs: dict[str, Any] = field(default_factory=dict)
+    lsc_kwargs: dict[str, Any] = field(default_factory=dict)
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
     vaa_horizon: int = DEFAULT_VAA_HORIZON
     prev_action_reward: bool = False
@@ -129,6 +136,8 @@ class RunConfig:
     keep_checkpoints: int = 2
 
     def __post_init__(self) -> None:
+        if self.pretrain not in PRETRAIN_CHOICES or isinstance(self.pretrain, bool):
+            raise ValueError(f"unknown pretrain {self.pretrain!r}; expected one of {PRETRAIN_CHOICES}")
         for name in SCHEDULE_FIELDS:
             if getattr(self, name) not in SCHEDULES:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; expected one of {SCHEDULES}")
@@ -200,7 +209,9 @@ def build_model(config: RunConfig, env=None, tensorboard_log: str | None = None,
         "num_layers": config.num_layers,
         "double": config.double,
         "feature_skip": config.feature_skip,
-        "warmup": {**DEFAULT_WARMUP, **config.warmup_kwargs} if config.warmup else None,
+        "pretrain": config.pretrain,
+        "warmup": {**DEFAULT_WARMUP, **config.warmup_kwargs},
+        "lsc": dict(config.lsc_kwargs),
         **config.policy_kwargs,
     }
     ppo_kwargs = {**DEFAULT_PPO_KWARGS, **config.ppo_kwargs}

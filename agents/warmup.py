@@ -95,16 +95,21 @@ def collect_sequences(model: RecurrentPPO, n_steps: int) -> list[Observation]:
 
 
 def warm_up_model(model: RecurrentPPO, env_steps: int, vaa_horizon: int = DEFAULT_VAA_HORIZON) -> dict:
-    """Collects ``env_steps`` of rollouts, warms the backbones up, logs under ``warmup/``.
+    """Collects ``env_steps`` of rollouts, pre-trains the backbones, logs under ``warmup/``.
 
-    The episodes' features are computed once: warm-up trains only the recurrent
-    backbones, so the features extractors map the episodes the same way before and
-    after it.
+    The pre-training is the policy's ``pretrain``: warm-up, LSC, or warm-up then
+    LSC. The episodes' features are computed once: pre-training changes only the
+    recurrent backbones, so the features extractors map the episodes the same
+    way before and after it.
 
-    Logged (SB3 logger): per warm-up step ``warmup/loss_<net>`` and
-    ``warmup/vaa_star_<net>_<layer>``; then ``warmup/seconds``,
-    ``warmup/restarts``, ``warmup/vaa_before`` and ``warmup/vaa_after`` (exact
-    VAA of the actor on the collected sequences, over ``vaa_horizon`` steps).
+    Logged (SB3 logger), all under ``warmup/`` whatever the procedure: per warm-up
+    step ``warmup/loss_<net>`` and ``warmup/vaa_star_<net>_<layer>``; per LSC step
+    ``warmup/lsc_loss_<net>`` and ``warmup/lsc_radius_<net>_<term>`` (terms:
+    ``recurrent_<l>``, ``depth_<l>``, ``input``); then ``warmup/seconds``,
+    ``warmup/restarts``, ``warmup/vaa_before`` and ``warmup/vaa_after`` (exact VAA
+    of the actor on the collected sequences, over ``vaa_horizon`` steps), and for
+    LSC ``warmup/lsc_steps`` and ``warmup/lsc_converged`` (1 when every radius
+    reached its target before the step budget).
 
     Args:
         model: a RecurrentPPO whose policy is a WarmRecurrentPolicy.
@@ -112,8 +117,9 @@ def warm_up_model(model: RecurrentPPO, env_steps: int, vaa_horizon: int = DEFAUL
         vaa_horizon: perturbation steps ``M`` of the VAA before and after.
 
     Returns:
-        The reports by backbone name, plus ``"vaa_before"``/``"vaa_after"``; also
-        stored as ``model.warmup_result``.
+        The warm-up reports by backbone name (when warm-up ran), ``"lsc"``: the LSC
+        reports by backbone name (when LSC ran), ``"vaa_before"``/``"vaa_after"``
+        and ``"seconds"``; also stored as ``model.warmup_result``.
     """
     policy = _check_policy(model)
     start = time.perf_counter()
@@ -122,28 +128,43 @@ def warm_up_model(model: RecurrentPPO, env_steps: int, vaa_horizon: int = DEFAUL
     before = vaa(policy.lstm_actor, features["actor"], horizon=vaa_horizon, seed=0)
     logger = model.logger
 
-    def log_step(name: str, step: int, loss: float, values: list[float]) -> None:
+    def log_warmup_step(name: str, step: int, loss: float, values: list[float]) -> None:
         logger.record(f"warmup/loss_{name}", loss)
         for layer, value in enumerate(values):
             logger.record(f"warmup/vaa_star_{name}_{layer}", value)
         logger.dump(step)
 
-    reports = policy.warm_up_features(features, callback=log_step)
+    def log_lsc_step(name: str, step: int, loss: float, radii: dict[str, float]) -> None:
+        logger.record(f"warmup/lsc_loss_{name}", loss)
+        for term, value in radii.items():
+            logger.record(f"warmup/lsc_radius_{name}_{term}", value)
+        logger.dump(step)
+
+    done = policy.pretrain_features(features, log_warmup_step, log_lsc_step)
     after = vaa(policy.lstm_actor, features["actor"], horizon=vaa_horizon, seed=0)
-    logger.record("warmup/seconds", time.perf_counter() - start)
-    logger.record("warmup/restarts", sum(r.restarts for r in reports.values()))
+    seconds = time.perf_counter() - start
+    warmup_reports = done.get("warmup", {})
+    lsc_reports = done.get("lsc", {})
+    logger.record("warmup/seconds", seconds)
+    logger.record("warmup/restarts", sum(r.restarts for r in [*warmup_reports.values(), *lsc_reports.values()]))
     logger.record("warmup/vaa_before", before)
     logger.record("warmup/vaa_after", after)
     logger.record("warmup/episodes", len(episodes))
+    if lsc_reports:
+        logger.record("warmup/lsc_steps", max(r.steps for r in lsc_reports.values()))
+        logger.record("warmup/lsc_converged", float(all(r.stop_reason == "converged" for r in lsc_reports.values())))
     logger.dump(model.num_timesteps)
-    model.warmup_result = {**reports, "vaa_before": before, "vaa_after": after}
-    return model.warmup_result
+    result: dict = {**warmup_reports, "vaa_before": before, "vaa_after": after, "seconds": seconds}
+    if lsc_reports:
+        result["lsc"] = lsc_reports
+    model.warmup_result = result
+    return result
 
 
 def needs_warmup(model: RecurrentPPO) -> bool:
-    """True for a fresh model whose policy has a warm-up config (not loaded, not warmed up)."""
+    """True for a fresh model whose policy has a pre-training (not loaded, not pre-trained yet)."""
     policy = model.policy
-    return getattr(policy, "warmup_config", None) is not None and not bool(policy.warmed_up)
+    return getattr(policy, "pretrain", None) is not None and not bool(policy.warmed_up)
 
 
 def warm_up_if_needed(model: RecurrentPPO, env_steps: int, vaa_horizon: int = DEFAULT_VAA_HORIZON) -> dict | None:

@@ -2,7 +2,7 @@
 
 Examples:
     # one run per seed, printing the test metric
-    python scripts/supervised.py --benchmark copy --cell gru --warmup full \\
+    python scripts/supervised.py --benchmark copy --cell gru --pretrain full \\
         --seq-length 300 --hidden-size 128 --epochs 4 --seeds 0
 
     # the paper's Table 1 grid (3 seeds), results/paper_tables/table1.md + .csv + figures
@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from warm_rl.cells import CELL_NAMES
-from warm_rl.suite import BENCHMARKS, TABLES, WARMUP_MODES, TrainConfig, run_benchmark, run_table, speed_benchmark
+from warm_rl.suite import BENCHMARKS, PRETRAIN_MODES, TABLES, TrainConfig, run_benchmark, run_table, speed_benchmark
 
 DEFAULT_OUT_DIR = "results/paper_tables"
 """Where ``--table`` writes its files by default."""
@@ -40,6 +40,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.vaa_steps is not None:
         parser.error("--vaa-steps was renamed: use --vaa-horizon")
+    if args.warmup is not None:
+        parser.error(f"--warmup was renamed: use --pretrain (e.g. --pretrain {args.warmup})")
     return args
 
 
@@ -52,11 +54,15 @@ def _what_arguments(parser: argparse.ArgumentParser) -> None:
                       help="table: rewrite the table and figures from the finished runs only "
                            "(after several processes ran parts of the grid)")
     what.add_argument("--cell", choices=CELL_NAMES, default="gru")
-    what.add_argument("--warmup", choices=WARMUP_MODES, default="none")
+    what.add_argument("--pretrain", choices=PRETRAIN_MODES, default="none",
+                      help="full / double (DLWU): warm-up; lsc / lsc_half: LSC target 1 / 0.5; "
+                           "double_lsc: DLWU, then LSC on the cold halves")
+    what.add_argument("--warmup", default=None, help=argparse.SUPPRESS)  # renamed: an error
     what.add_argument("--speed", action="store_true",
                       help="time one training epoch per cell (--cells) on copy, T=300 by default")
     what.add_argument("--cells", nargs="+", choices=CELL_NAMES, help="table: restrict cells")
-    what.add_argument("--modes", nargs="+", choices=WARMUP_MODES, help="table: restrict modes")
+    what.add_argument("--modes", nargs="+", choices=PRETRAIN_MODES,
+                      help="table: the pre-training modes (default: the paper's none, full, double)")
     what.add_argument("--values", nargs="+", type=int, help="table: restrict T (1) or N (2)")
 
 
@@ -84,6 +90,8 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--lr", type=float, default=1e-3)
     model.add_argument("--t-max", type=float, default=None, help="chrono: T_max (default: T)")
     model.add_argument("--warmup-steps", type=int, default=100)
+    model.add_argument("--lsc-kwargs", type=json.loads, default=None,
+                       help='JSON LSCConfig overrides for the LSC modes, e.g. \'{"rescale_recurrent": true}\'')
     model.add_argument("--warmup-pool", type=int, default=1024,
                        help="training sequences handed to warm-up")
     model.add_argument("--vaa-samples", type=int, default=100, help="0 disables the per-epoch VAA")
@@ -112,11 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     config = TrainConfig(
-        cell=args.cell, warmup=args.warmup, hidden_size=args.hidden_size or 128,
+        cell=args.cell, pretrain=args.pretrain, hidden_size=args.hidden_size or 128,
         num_layers=args.num_layers or 1, epochs=50 if args.epochs is None else args.epochs,
         batch_size=args.batch_size, lr=args.lr,
         cell_kwargs={} if args.t_max is None else {"t_max": args.t_max},
-        warmup_config={"updates": args.warmup_steps}, warmup_pool=args.warmup_pool,
+        warmup_config={"updates": args.warmup_steps}, lsc_config=args.lsc_kwargs, warmup_pool=args.warmup_pool,
         vaa_samples=args.vaa_samples, vaa_horizon=args.vaa_horizon,
         test_every_epoch=not args.no_test_curve, device=args.device,
         progress=not args.no_progress,
@@ -176,7 +184,7 @@ def _runs(args: argparse.Namespace, config: TrainConfig) -> int:
         if args.json:
             print(json.dumps({k: v for k, v in result.summary().items() if k != "history"}))
         print(
-            f"{args.benchmark} {args.cell} warmup={args.warmup} seed {seed}: "
+            f"{args.benchmark} {args.cell} pretrain={args.pretrain} seed {seed}: "
             f"test {result.metric_name} {result.test_metric:.6g} "
             f"(best epoch {result.best_epoch}, {result.seconds:.1f}s)",
             flush=True,

@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.model is not None:
         agents = [("model", WarmRecurrentPPO.load(args.model, device="cpu"), None)]
     else:
-        agents = fresh_agents(args.length, args.seeds, not args.no_warmup, args.warmup_kwargs, args.feature_skip)
+        pretrain = None if args.no_warmup else "warmup"
+        agents = fresh_agents(args.length, args.seeds, pretrain, args.warmup_kwargs, args.feature_skip)
     header = None
     for name, model, vaa in agents:
         result = probe(model, args.length)

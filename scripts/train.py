@@ -14,7 +14,7 @@ import sys
 
 import torch
 
-from agents.cli import add_renamed_flags, add_run_arguments, run_fields
+from agents.cli import PRETRAIN_NAMES, add_renamed_flags, add_run_arguments, parse_pretrain, run_fields
 from agents.training import RunConfig, train_agent
 
 
@@ -24,7 +24,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--env-kwargs", default="{}", type=json.loads, help="JSON dict of env kwargs")
     parser.add_argument("--num-layers", type=int, default=RunConfig.num_layers)
     parser.add_argument("--double", action=argparse.BooleanOptionalAction, default=RunConfig.double)
-    parser.add_argument("--warmup", action=argparse.BooleanOptionalAction, default=RunConfig.warmup)
+    parser.add_argument("--pretrain", type=parse_pretrain, default=RunConfig.pretrain, metavar="|".join(PRETRAIN_NAMES),
+                        help="pre-training of the backbones before training (default %(default)s)")
     parser.add_argument("--warmup-env-steps", type=int, default=RunConfig.warmup_env_steps)
     parser.add_argument("--vaa-horizon", type=int, default=RunConfig.vaa_horizon,
                         help="perturbation steps M of the logged VAA")
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         env_kwargs=args.env_kwargs,
         num_layers=args.num_layers,
         double=args.double,
-        warmup=args.warmup,
+        pretrain=args.pretrain,
         warmup_env_steps=args.warmup_env_steps,
         vaa_horizon=args.vaa_horizon,
         prev_action_reward=args.prev_action_reward,
@@ -74,9 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     ev = result.evaluation
     fmt = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
-    print(f"env {args.env} {args.env_kwargs} | cell {args.cell} double={args.double} warmup={args.warmup}")
+    print(f"env {args.env} {args.env_kwargs} | cell {args.cell} double={args.double} pretrain={args.pretrain}")
     print(f"trained {result.timesteps} steps in {result.seconds:.0f} s")
-    print(f"VAA before warm-up {fmt(result.vaa_before)}, after {fmt(result.vaa_after)}")
+    print(f"VAA before pre-training {fmt(result.vaa_before)}, after {fmt(result.vaa_after)}")
     print(f"greedy success rate {fmt(ev.success_rate)} | mean return {ev.mean_return:.3f} over {ev.episodes} episodes")
     return 0
 

@@ -263,7 +263,7 @@ def test_train_script_smoke_and_resume(tmp_path):
               "--warmup-kwargs", '{"updates": 5, "max_horizon": 20}', "--vaa-horizon", "50"]
     first = subprocess.run(common, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
-    assert "greedy success rate" in first.stdout and "VAA before warm-up" in first.stdout
+    assert "greedy success rate" in first.stdout and "VAA before pre-training" in first.stdout
     assert save.exists() and list((tmp_path / "run_checkpoints").glob("model_*_steps.zip"))
     more = [*common, "--resume"]
     more[more.index("256")] = "384"
@@ -355,7 +355,7 @@ def test_callback_and_algorithm_share_one_warmup_path():
     callback = WarmupCallback(warmup_env_steps=32, vaa_horizon=20)
     model.learn(32, callback=callback)
     assert model.warmup_result is callback.result  # RecordWarmup reads model.warmup_result either way
-    assert set(model.warmup_result) == {"actor", "critic", "vaa_before", "vaa_after"}
+    assert set(model.warmup_result) == {"actor", "critic", "vaa_before", "vaa_after", "seconds"}
 
 
 def test_models_saved_with_old_argument_names_load(tmp_path):
@@ -369,3 +369,85 @@ def test_models_saved_with_old_argument_names_load(tmp_path):
     save_to_zip_file(tmp_path / "old.zip", data=data, params=params, pytorch_variables=variables)
     loaded = WarmRecurrentPPO.load(tmp_path / "old.zip")
     assert loaded.policy.lstm_actor.num_layers == 1 and loaded.vaa_horizon == 50
+
+
+TINY_LSC = {"max_steps": 6, "batch_size": 8, "seed": 0}
+
+
+@pytest.mark.parametrize("pretrain", ["lsc", "warmup+lsc"])
+def test_lsc_pretraining_trains_logs_and_round_trips(tmp_path, pretrain):
+    model = make_model(policy_kwargs_extra={"pretrain": pretrain, "lsc": TINY_LSC}, vaa_horizon=20)
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    model.learn(64)  # two rollouts of 2 envs x 16 steps after pre-training
+    assert model.num_timesteps == 64 and bool(model.policy.warmed_up)
+    reports = model.warmup_result["lsc"]
+    assert set(reports) == {"actor", "critic"}
+    assert reports["actor"].steps == TINY_LSC["max_steps"]
+    assert reports["actor"].halves == ("cold" if pretrain == "warmup+lsc" else "both")
+    assert ("actor" in model.warmup_result) == (pretrain == "warmup+lsc")  # warm-up reports by backbone
+    with (tmp_path / "progress.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    losses = [r["warmup/lsc_loss_actor"] for r in rows if r.get("warmup/lsc_loss_actor")]
+    assert len(losses) == TINY_LSC["max_steps"]
+    assert any(r.get("warmup/lsc_radius_actor_recurrent_0") for r in rows)
+    model.save(tmp_path / "agent.zip")
+    loaded = WarmRecurrentPPO.load(tmp_path / "agent.zip", env=tmaze_env())
+    assert loaded.policy.pretrain == pretrain
+    assert loaded.policy.lsc_config == model.policy.lsc_config
+    calls = []
+    loaded.policy.lsc_features = lambda *a, **k: calls.append(a)
+    loaded.learn(32)
+    assert calls == [], "a loaded, pre-trained policy is never pre-trained again"
+
+
+def test_warmup_plus_lsc_keeps_the_warm_halves_of_the_warm_up():
+    model = make_model(policy_kwargs_extra={"pretrain": "warmup+lsc", "lsc": TINY_LSC})
+    seen = {}
+    warm_up_features = model.policy.warm_up_features
+
+    def record(*args, **kwargs):
+        reports = warm_up_features(*args, **kwargs)
+        seen.update({n: p.detach().clone() for n, p in model.policy.lstm_actor.named_parameters()})
+        return reports
+
+    model.policy.warm_up_features = record
+    model.learn(0)  # pre-training only
+    after = dict(model.policy.lstm_actor.named_parameters())
+    warm = [n for n in seen if ".warm." in n]
+    cold = [n for n in seen if ".cold." in n]
+    assert warm and cold
+    assert all(torch.equal(seen[n], after[n]) for n in warm)
+    assert any(not torch.equal(seen[n], after[n]) for n in cold)
+
+
+def test_pretrain_choices_are_checked():
+    with pytest.raises(ValueError, match="'hot'"):
+        make_model(policy_kwargs_extra={"pretrain": "hot"})
+    with pytest.raises(TypeError, match="pretrain must be a str or None"):
+        make_model(policy_kwargs_extra={"pretrain": True})
+    with pytest.raises(ValueError, match="warmup=None"):
+        make_model(warmup=None, policy_kwargs_extra={"pretrain": "warmup+lsc"})
+    with pytest.raises(ValueError, match="halves='cold' needs double=True"):
+        make_model(double=False, policy_kwargs_extra={"pretrain": "lsc", "lsc": {"halves": "cold"}})
+    with pytest.raises(ValueError, match="target"):
+        make_model(policy_kwargs_extra={"pretrain": "lsc", "lsc": {"target": 0.0}})
+    assert make_model(warmup=None).policy.pretrain is None  # warmup=None still turns warm-up off
+    assert make_model(warmup=None, policy_kwargs_extra={"pretrain": "lsc"}).policy.pretrain == "lsc"
+
+
+def test_run_config_and_train_script_take_pretrain(tmp_path):
+    import subprocess
+    import sys
+
+    from agents.training import RunConfig, build_model
+
+    with pytest.raises(TypeError, match="'warmup', which was renamed: use 'pretrain'"):
+        RunConfig(warmup=True)
+    with pytest.raises(ValueError, match="'lcs'"):
+        RunConfig(pretrain="lcs")
+    model = build_model(RunConfig(pretrain="lsc", lsc_kwargs={"target": 0.5}, n_envs=2, device="cpu"))
+    assert model.policy.pretrain == "lsc" and model.policy.lsc_config.target == 0.5
+    script = str(Path(__file__).resolve().parents[1] / "scripts" / "train.py")
+    for flag, message in (("--no-warmup", "--pretrain none"), ("--pretrain=lcs", "unknown pre-training 'lcs'")):
+        done = subprocess.run([sys.executable, script, flag], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and message in done.stderr, done.stderr

@@ -145,7 +145,7 @@ def test_warm_up_on_cuda_makes_the_network_multistable(cell):
 
 def test_supervised_training_on_cuda_resumes(tmp_path):
     data = make_benchmark("copy", seq_length=20, train_size=256, val_size=64, test_size=64, device="cuda")
-    config = TrainConfig(cell="mgu", hidden_size=16, epochs=2, device="cuda", warmup="double",
+    config = TrainConfig(cell="mgu", hidden_size=16, epochs=2, device="cuda", pretrain="double",
                          warmup_config={"updates": 5}, vaa_samples=16, vaa_horizon=50, progress=False,
                          checkpoint=str(tmp_path / "run.pt"))
     first = train(config, data.train, data.val, data.test)

@@ -9,9 +9,10 @@ import pytest
 import torch
 from torch import nn
 
-from warm_rl import CELL_NAMES, RecurrentNet
-from warm_rl.lsc import LSCConfig, LSCReport, layer_step, lsc_pretrain, lsc_radii
+from warm_rl import CELL_NAMES, RecurrentNet, WarmupConfig, warm_up
+from warm_rl.lsc import LSCConfig, LSCReport, lsc_pretrain, lsc_radii
 from warm_rl.lsc_radius import dense_jacobian, estimate_radius, jacobian_radius, square_indices
+from warm_rl.lsc_terms import layer_step
 
 ESTIMATOR_NAMES = ("dense", "matrix_free")
 
@@ -208,8 +209,11 @@ def test_halves_leave_the_other_halves_bit_identical(halves):
 def test_halves_default_to_cold_on_a_net_marked_warmed_up():
     torch.manual_seed(0)
     net = RecurrentNet("gru", 4, 8, double=True)
+    assert not net.warmed_up
     assert lsc_pretrain(net, data(features=4), LSCConfig(seed=0, max_steps=2)).halves == "both"
-    net.warmed_up = True
+    with pytest.warns(UserWarning, match="stuck"):  # 2 updates: not yet multistable, still marked
+        warm_up(net, data(features=4), WarmupConfig(updates=2, batch_size=4, max_horizon=5, restarts=0, seed=0))
+    assert net.warmed_up
     warm = {n: p.detach().clone() for n, p in net.named_parameters() if ".warm." in n}
     assert lsc_pretrain(net, data(features=4), LSCConfig(seed=0, max_steps=3)).halves == "cold"
     assert all(torch.equal(dict(net.named_parameters())[n], v) for n, v in warm.items())

@@ -41,7 +41,7 @@ def test_warm_up_makes_copy_first_input_learnable(mode):
     torch.set_num_threads(1)
     bench = make_benchmark("copy", seq_length=50, train_size=2000, val_size=500,
                            test_size=1000, seed=0)
-    config = TrainConfig(cell="gru", hidden_size=32, warmup=mode, epochs=8, seed=0,
+    config = TrainConfig(cell="gru", hidden_size=32, pretrain=mode, epochs=8, seed=0,
                          progress=False, vaa_samples=0, test_every_epoch=False, warmup_pool=256)
     result = train(config, bench.train, bench.val, bench.test)
     if mode == "none":
@@ -72,7 +72,7 @@ def test_masked_loss():
 @pytest.mark.parametrize("cell", CELL_NAMES)
 def test_every_cell_trains(cell):
     train_set, val, test = tiny_copy()
-    result = train(TrainConfig(cell=cell, warmup="double", **TINY), train_set, val, test)
+    result = train(TrainConfig(cell=cell, pretrain="double", **TINY), train_set, val, test)
     assert math.isfinite(result.test_metric)
     assert [h["epoch"] for h in result.history] == [0, 1, 2]
     assert all(0 < h["vaa"] <= 1 for h in result.history)
@@ -80,7 +80,7 @@ def test_every_cell_trains(cell):
 
 def test_history_and_best_on_validation():
     train_set, val, test = tiny_copy()
-    result = train(TrainConfig(warmup="full", **{**TINY, "epochs": 3}), train_set, val, test)
+    result = train(TrainConfig(pretrain="full", **{**TINY, "epochs": 3}), train_set, val, test)
     vals = [h["val_metric"] for h in result.history]
     assert result.best_epoch == min(range(len(vals)), key=vals.__getitem__)
     assert result.metric_name == "mse"
@@ -117,7 +117,7 @@ def test_checkpoint_resume_equals_an_uninterrupted_run(tmp_path):
     torch.set_num_threads(1)
     data = tiny_copy()
     ckpt = str(tmp_path / "run.pt")
-    base = dict(TINY, warmup="full")
+    base = dict(TINY, pretrain="full")
     full = train(TrainConfig(**{**base, "epochs": 3}), *data)
     first = train(TrainConfig(**{**base, "epochs": 2, "checkpoint": ckpt}), *data)
     assert Path(ckpt).is_file() and len(first.history) == 3
@@ -133,18 +133,20 @@ def test_checkpoint_resume_equals_an_uninterrupted_run(tmp_path):
 
 
 def test_tensorboard_logs(tmp_path):
-    train(TrainConfig(warmup="full", log_dir=str(tmp_path / "tb"), **TINY), *tiny_copy())
+    train(TrainConfig(pretrain="full", log_dir=str(tmp_path / "tb"), **TINY), *tiny_copy())
     assert list((tmp_path / "tb").glob("events.out.tfevents.*"))
 
 
 @pytest.mark.parametrize(
     "bad, error, match",
-    [(dict(warmup="half"), ValueError, "warmup"), (dict(hidden_size=0), ValueError, "hidden_size"),
+    [(dict(pretrain="half"), ValueError, "pretrain"), (dict(warmup="full"), TypeError, "use .pretrain."),
+     (dict(hidden_size=0), ValueError, "hidden_size"),
      (dict(epochs=1.5), TypeError, "epochs"), (dict(lr=-1.0), ValueError, "lr"),
-     (dict(warmup="double", hidden_size=7), ValueError, "even"),
+     (dict(pretrain="double", hidden_size=7), ValueError, "even"),
      (dict(warmup_config={"stepz": 3}), ValueError, "stepz"),
+     (dict(lsc_config={"target": -1.0}), ValueError, "target"),
      (dict(device="cuda:7"), ValueError, "CUDA")],
-    ids=["mode", "hidden", "epochs", "lr", "odd-double", "warmup-field", "device"],
+    ids=["mode", "renamed-warmup", "hidden", "epochs", "lr", "odd-double", "warmup-field", "lsc-field", "device"],
 )
 def test_config_rejects_bad_values(bad, error, match):
     if bad.get("device") and torch.cuda.is_available():
@@ -173,11 +175,18 @@ def test_the_epoch_loop_seams():
 
     train_set, val, test = tiny_copy()
     sequences = (train_set.inputs[:, :16], torch.full((16,), train_set.seq_length))
-    for mode, expected in (("none", None), ("full", dict)):
-        config = TrainConfig(warmup=mode, **TINY)
+    lsc = {"max_steps": 4, "batch_size": 8}
+    for mode, ran in (("none", ()), ("lsc_half", ("lsc",)), ("double_lsc", ("warmup", "lsc")), ("full", ("warmup",))):
+        config = TrainConfig(pretrain=mode, lsc_config=lsc, **TINY)
         model = build_model(config, train_set)
-        report = pretrain_model(model, config, sequences)
-        assert report is None if expected is None else len(report["losses"]) >= 5
+        done = pretrain_model(model, config, sequences)
+        assert [k for k, report in done.items() if report is not None] == list(ran), mode
+        if "warmup" in ran:
+            assert len(done["warmup"]["losses"]) >= 5
+        if "lsc" in ran:
+            assert len(done["lsc"]["losses"]) == 4 and "output" in done["lsc"]["radii"]
+            assert done["lsc"]["targets"]["recurrent_0"] == (0.5 if mode == "lsc_half" else 1.0)
+            assert done["lsc"]["halves"] == ("cold" if mode == "double_lsc" else "both")
     before = [p.detach().clone() for p in model.parameters()]
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss = train_epoch(model, optimizer, train_set, config, torch.Generator().manual_seed(0), epoch=1)
@@ -313,13 +322,13 @@ def _script(*args, cwd=None):
 
 
 def test_script_one_run(tmp_path):
-    proc = _script("--benchmark", "copy", "--cell", "gru", "--warmup", "full", "--seq-length",
+    proc = _script("--benchmark", "copy", "--cell", "gru", "--pretrain", "full", "--seq-length",
                    "10", "--train-size", "32", "--val-size", "8", "--test-size", "16",
                    "--hidden-size", "8", "--epochs", "1", "--warmup-steps", "3",
                    "--vaa-samples", "4", "--vaa-horizon", "10", "--seeds", "0", "1",
                    "--no-progress", "--checkpoint", str(tmp_path / "ck.pt"))
     assert proc.returncode == 0, proc.stderr
-    assert "copy gru warmup=full seed 0: test mse" in proc.stdout
+    assert "copy gru pretrain=full seed 0: test mse" in proc.stdout
     assert "over 2 seeds" in proc.stdout
     assert (tmp_path / "ck.pt.seed1").is_file()
 

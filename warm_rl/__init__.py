@@ -1,10 +1,12 @@
-"""warm-rl core: recurrent cells, stacked and double-layer nets, VAA / VAA*, warm-up.
+"""warm-rl core: recurrent cells, stacked and double-layer nets, VAA / VAA*, warm-up, LSC pre-training.
 
 Torch only: this package knows nothing of gymnasium or stable-baselines3.
 """
 
 from warm_rl.backends import Backend, select_backend
 from warm_rl.cells import CELL_NAMES
+from warm_rl.lsc import LSCConfig, LSCReport, lsc_pretrain, lsc_radii
+from warm_rl.lsc_radius import jacobian_radius
 from warm_rl.network import RecurrentNet
 from warm_rl.vaa import vaa, vaa_star
 from warm_rl.warmup import WarmupConfig, WarmupReport, warm_up
@@ -12,9 +14,14 @@ from warm_rl.warmup import WarmupConfig, WarmupReport, warm_up
 __all__ = [
     "CELL_NAMES",
     "Backend",
+    "LSCConfig",
+    "LSCReport",
     "RecurrentNet",
     "WarmupConfig",
     "WarmupReport",
+    "jacobian_radius",
+    "lsc_pretrain",
+    "lsc_radii",
     "select_backend",
     "vaa",
     "vaa_star",

@@ -36,6 +36,9 @@ class RecurrentNet(nn.Module):
 
     Attributes:
         layers: the :class:`~warm_rl.cells.RecurrentLayer` of each depth.
+        warmed_up: set by :func:`warm_rl.warm_up` once it succeeded; LSC
+            pre-training then trains only the cold halves of a double network
+            (not saved in the state dict: a policy keeps its own flag).
 
     Example:
         >>> net = RecurrentNet("gru", input_size=3, hidden_size=8, num_layers=2)
@@ -73,6 +76,7 @@ class RecurrentNet(nn.Module):
         else:
             layers = [make_layer(cell, size, hidden_size, **cell_kwargs) for size in sizes]
         self.layers = nn.ModuleList(layers)
+        self.warmed_up = False
 
     # ------------------------------------------------------------------ info
     @property

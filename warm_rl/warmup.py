@@ -176,7 +176,7 @@ def warm_up(
         callback: called after every update with ``(update, loss, vaa_star)``.
 
     Returns:
-        A :class:`WarmupReport`.
+        A :class:`WarmupReport`; ``net.warmed_up`` is set.
 
     Raises:
         RuntimeError: the loss stayed non-finite after all restarts.
@@ -206,6 +206,7 @@ def warm_up(
                 _give_up(failure, active, report)
                 break
             _reinitialise(net, active, report)
+    net.warmed_up = True
     report.seconds = time.perf_counter() - start
     return report
 

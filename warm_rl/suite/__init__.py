@@ -41,6 +41,7 @@ from warm_rl.suite.tables import (
     write_table,
 )
 from warm_rl.suite.trainer import (
+    PRETRAIN_MODES,
     WARMUP_MODES,
     SequenceModel,
     TrainConfig,
@@ -58,6 +59,7 @@ from warm_rl.suite.trainer import (
 
 __all__ = [
     "BENCHMARKS",
+    "PRETRAIN_MODES",
     "TABLES",
     "WARMUP_MODES",
     "Benchmark",

@@ -28,9 +28,12 @@ import torch
 
 from warm_rl.suite.data import BENCHMARKS, make_benchmark
 from warm_rl.suite.sweep import load_records, run_sweep
-from warm_rl.suite.trainer import WARMUP_MODES, TrainConfig, TrainResult, resolve_device, train
+from warm_rl.suite.trainer import PRETRAIN_MODES, WARMUP_MODES, TrainConfig, TrainResult, resolve_device, train
 
-MODE_LABELS = {"none": "None", "full": "warmed-up", "double": "DLWU"}
+MODE_LABELS = {
+    "none": "None", "full": "warmed-up", "double": "DLWU",
+    "lsc": "LSC (target 1)", "lsc_half": "LSC (target 0.5)", "double_lsc": "DLWU + LSC (cold halves)",
+}
 
 
 @dataclass(frozen=True)
@@ -279,8 +282,8 @@ def _check_grid(
     spec = TABLES[number]
     modes = tuple(modes or WARMUP_MODES)
     for mode in modes:
-        if mode not in WARMUP_MODES:
-            raise ValueError(f"warm-up mode must be one of {WARMUP_MODES}, got {mode!r}")
+        if mode not in PRETRAIN_MODES:
+            raise ValueError(f"pre-training mode must be one of {PRETRAIN_MODES}, got {mode!r}")
     return spec, tuple(cells or spec.cells), modes, tuple(values or spec.values)
 
 
@@ -342,11 +345,11 @@ def run_table_job(job: dict, spec: TableSpec, base: TrainConfig, data_dir: str |
     Returns:
         The job's fields and ``test_metric``, ``test_loss``, ``best_epoch``,
         ``seconds``, ``device``, ``device_name``, ``torch``, ``command``,
-        ``history`` and ``warmup`` (the report's curves, or None).
+        ``history``, ``warmup`` and ``lsc`` (the reports' curves, or None).
     """
     settings, value = job["settings"], job["value"]
     config = replace(
-        base, cell=job["cell"], warmup=job["mode"], seed=job["seed"], epochs=settings["epochs"],
+        base, cell=job["cell"], pretrain=job["mode"], seed=job["seed"], epochs=settings["epochs"],
         hidden_size=settings["hidden_size"], num_layers=settings["num_layers"], device=device,
     )
     kwargs = {"seq_length": spec.seq_length}
@@ -367,6 +370,10 @@ def run_table_job(job: dict, spec: TableSpec, base: TrainConfig, data_dir: str |
         "history": result.history,
         "warmup": None if result.warmup is None else {
             k: result.warmup[k] for k in ("vaa_star", "losses", "restarts", "final_vaa_star", "seconds")
+        },
+        "lsc": None if result.lsc is None else {
+            k: result.lsc[k] for k in ("losses", "radii", "targets", "stop_step", "stop_reason", "best_step",
+                                       "best_error", "restarts", "seconds", "halves")
         },
     }
 
@@ -419,7 +426,7 @@ def table_rows(spec: TableSpec, records: list[dict], settings: dict) -> list[dic
     values, cells = _table_grid(spec, records)
     rows = []
     for value in values:
-        for mode in WARMUP_MODES:
+        for mode in PRETRAIN_MODES:
             for cell in cells:
                 scores = groups.get((value, mode, cell))
                 if not scores:
@@ -471,10 +478,10 @@ def _markdown_rows(spec: TableSpec, records: list[dict]) -> list[str]:
     """The Markdown header and one row per (value, mode) with runs: per cell ours, then the paper's."""
     groups = _aggregate(records)
     values, cells = _table_grid(spec, records)
-    header = [spec.variable or "", "warm-up"] + [f"{c.upper()} {h}" for c in cells for h in ("(ours)", "(paper)")]
+    header = [spec.variable or "", "pre-training"] + [f"{c.upper()} {h}" for c in cells for h in ("(ours)", "(paper)")]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for value in values:
-        for mode in WARMUP_MODES:
+        for mode in PRETRAIN_MODES:
             entries = []
             for cell in cells:
                 scores = groups.get((value, mode, cell))
@@ -552,7 +559,7 @@ def write_figures(
         suffix = f"{cell}" + (f"_{spec.variable}{value}" if value else "")
         where = f"{cell.upper()}" + (f", {spec.variable}={value}" if value else "")
         histories = {
-            MODE_LABELS[m]: [r["history"] for r in runs if r["mode"] == m] for m in WARMUP_MODES
+            MODE_LABELS[m]: [r["history"] for r in runs if r["mode"] == m] for m in PRETRAIN_MODES
         }
         path = out / f"{stem}_fig1_{suffix}.png"
         plot_learning_curves(
@@ -562,7 +569,7 @@ def write_figures(
         paths.append(path)
         reports = {
             MODE_LABELS[m]: [r["warmup"] for r in runs if r["mode"] == m and r["warmup"]]
-            for m in ("full", "double")
+            for m in ("full", "double", "double_lsc")
         }
         if any(reports.values()):
             path = out / f"{stem}_fig2_{suffix}.png"

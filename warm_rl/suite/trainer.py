@@ -2,7 +2,7 @@
 
 A model is a :class:`~warm_rl.RecurrentNet` followed by a linear readout read at
 the output steps. :func:`train` optionally pre-trains the network first
-(:func:`pretrain_model`: warm-up mode ``"none"``, ``"full"`` or ``"double"``),
+(:func:`pretrain_model`, one of :data:`PRETRAIN_MODES`: warm-up, LSC or both),
 then runs Adam on the loss at the output steps only (MSE for regression,
 cross-entropy for classification) one :func:`train_epoch` at a time, keeps the
 model that is best on the validation set, measures the exact VAA of the network
@@ -27,20 +27,37 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from warm_rl.lsc import LSCConfig, lsc_pretrain
 from warm_rl.network import RecurrentNet
 from warm_rl.suite.data import SequenceDataset
 from warm_rl.vaa import vaa
 from warm_rl.validation import check_int, refuse_renamed_fields
-from warm_rl.warmup import WarmupConfig, WarmupReport, warm_up
+from warm_rl.warmup import WarmupConfig, warm_up
 
 WARMUP_MODES: tuple[str, ...] = ("none", "full", "double")
-"""``none``: no warm-up; ``full``: warm up the whole network; ``double``: double
-layers, only their warm halves warmed up."""
+"""The warm-up paper's modes: ``none``: no pre-training; ``full``: warm up the whole
+network; ``double``: double layers, only their warm halves warmed up (DLWU)."""
 
-CHECKPOINT_KEYS: tuple[str, ...] = ("cell", "hidden_size", "num_layers", "warmup", "cell_kwargs")
+PRETRAIN_MODES: tuple[str, ...] = (*WARMUP_MODES, "lsc", "lsc_half", "double_lsc")
+""":data:`WARMUP_MODES` and the LSC ones: ``lsc``: LSC pre-training (target 1) of the
+whole network; ``lsc_half``: the same with target 0.5 (the LSC paper's remedy for deep
+stacks); ``double_lsc``: double layers, warm halves warmed up, then cold halves LSC
+pre-trained. ``TrainConfig.lsc_config`` overrides the LSC settings (its ``target``
+wins over the mode's)."""
+
+MODE_PRETRAINING: dict[str, tuple[str | None, bool]] = {
+    "none": (None, False), "full": ("warmup", False), "double": ("warmup", True),
+    "lsc": ("lsc", False), "lsc_half": ("lsc", False), "double_lsc": ("warmup+lsc", True),
+}
+"""Mode -> (the agents' ``pretrain`` word for it, double layers)."""
+
+MODE_LSC_TARGET: dict[str, float] = {"lsc_half": 0.5}
+"""LSC target of the modes whose target is not LSCConfig's default 1."""
+
+CHECKPOINT_KEYS: tuple[str, ...] = ("cell", "hidden_size", "num_layers", "pretrain", "cell_kwargs")
 """Config fields that must match for a checkpoint to be resumed."""
 
-RENAMED_FIELDS: dict[str, str] = {"vaa_steps": "vaa_horizon"}
+RENAMED_FIELDS: dict[str, str] = {"vaa_steps": "vaa_horizon", "warmup": "pretrain"}
 """Old :class:`TrainConfig` field names and their new names (the old ones raise ``TypeError``)."""
 
 
@@ -63,7 +80,7 @@ class SequenceModel(nn.Module):
         hidden_size: width of each recurrent layer.
         num_outputs: readout size (regression outputs or classes).
         num_layers: recurrent layers.
-        double: build double layers (for the ``"double"`` warm-up mode).
+        double: build double layers (for the ``"double"`` and ``"double_lsc"`` modes).
         **cell_kwargs: passed to the cell (``t_max`` for ``"chrono"``).
 
     Attributes:
@@ -132,7 +149,7 @@ class TrainConfig:
         cell: recurrent cell (see :data:`warm_rl.CELL_NAMES`).
         hidden_size: width of each layer.
         num_layers: number of recurrent layers.
-        warmup: ``"none"``, ``"full"`` or ``"double"`` (:data:`WARMUP_MODES`).
+        pretrain: the pre-training, one of :data:`PRETRAIN_MODES` (was ``warmup``).
         epochs: training epochs.
         batch_size: training batch size (the paper: 32).
         lr: Adam learning rate (the paper: 1e-3).
@@ -141,8 +158,10 @@ class TrainConfig:
             sequence length when not given.
         warmup_config: :class:`~warm_rl.WarmupConfig` fields (a dict, or the
             config); the paper's defaults when None. Its seed defaults to ``seed``.
+        lsc_config: :class:`~warm_rl.LSCConfig` fields (a dict, or the config) for
+            the LSC modes; its defaults when None. Its seed defaults to ``seed``.
         warmup_pool: number of training sequences (a random subset) given to
-            warm-up.
+            the pre-training.
         vaa_samples: sequences used for the exact VAA after each epoch (0: no VAA).
         vaa_horizon: ``M``, the perturbation steps of the exact VAA (was ``vaa_steps``).
         vaa_eps: distance threshold of the exact VAA.
@@ -166,13 +185,14 @@ class TrainConfig:
     cell: str = "gru"
     hidden_size: int = 128
     num_layers: int = 1
-    warmup: str = "none"
+    pretrain: str = "none"
     epochs: int = 50
     batch_size: int = 32
     lr: float = 1e-3
     seed: int = 0
     cell_kwargs: dict = field(default_factory=dict)
     warmup_config: dict | None = None
+    lsc_config: dict | None = None
     warmup_pool: int = 1024
     vaa_samples: int = 100
     vaa_horizon: int = 1000
@@ -188,19 +208,27 @@ class TrainConfig:
     flush_denormal: bool = True
 
     def __post_init__(self) -> None:
-        if self.warmup not in WARMUP_MODES:
-            raise ValueError(f"warmup must be one of {WARMUP_MODES}, got {self.warmup!r}")
+        if self.pretrain not in PRETRAIN_MODES:
+            raise ValueError(f"pretrain must be one of {PRETRAIN_MODES}, got {self.pretrain!r}")
         for name in ("hidden_size", "num_layers", "batch_size", "eval_batch_size", "sync_every"):
             check_int(name, getattr(self, name), minimum=1)
         for name in ("epochs", "warmup_pool", "vaa_samples", "vaa_horizon"):
             check_int(name, getattr(self, name), minimum=0)
         if not isinstance(self.lr, (int, float)) or not self.lr > 0:
             raise ValueError(f"lr must be a number > 0, got {self.lr!r}")
-        if self.warmup == "double" and self.hidden_size % 2:
-            raise ValueError(f"warmup='double' needs an even hidden_size, got {self.hidden_size}")
+        if self.double and self.hidden_size % 2:
+            raise ValueError(f"pretrain={self.pretrain!r} needs an even hidden_size, got {self.hidden_size}")
         if isinstance(self.warmup_config, WarmupConfig):
             self.warmup_config = self.warmup_config.to_dict()
         WarmupConfig.from_value(self.warmup_config)  # validates
+        if isinstance(self.lsc_config, LSCConfig):
+            self.lsc_config = self.lsc_config.to_dict()
+        LSCConfig.from_value(self.lsc_config)  # validates
+
+    @property
+    def double(self) -> bool:
+        """Whether the mode builds double layers."""
+        return MODE_PRETRAINING[self.pretrain][1]
 
     def to_dict(self) -> dict:
         """The fields as a dict (JSON-serialisable)."""
@@ -221,6 +249,7 @@ class TrainResult:
             (after warm-up): ``epoch``, ``train_loss``, ``val_loss``,
             ``val_metric``, ``test_loss``, ``test_metric``, ``vaa``, ``seconds``.
         warmup: the warm-up report as a dict (None without warm-up).
+        lsc: the LSC pre-training report as a dict (None without LSC).
         model: the kept model.
         config: the config used, as a dict.
         metric_name: ``"mse"`` or ``"accuracy"``.
@@ -232,6 +261,7 @@ class TrainResult:
     best_epoch: int
     history: list[dict]
     warmup: dict | None
+    lsc: dict | None
     model: SequenceModel
     config: dict
     metric_name: str
@@ -313,7 +343,7 @@ def build_model(config: TrainConfig, data: SequenceDataset) -> SequenceModel:
         cell_kwargs.setdefault("t_max", data.seq_length)
     return SequenceModel(
         config.cell, data.input_size, config.hidden_size, data.num_outputs,
-        config.num_layers, config.warmup == "double", **cell_kwargs,
+        config.num_layers, config.double, **cell_kwargs,
     )
 
 
@@ -323,7 +353,8 @@ class TrainState:
 
     Attributes:
         history: one record per finished epoch (see :attr:`TrainResult.history`).
-        warmup: the pre-training report as a dict (None without pre-training).
+        warmup: the warm-up report as a dict (None without warm-up).
+        lsc: the LSC pre-training report as a dict (None without LSC).
         best_state: ``state_dict`` of the model that is best on validation.
         best_val: its validation metric.
         best_epoch: its epoch (0: before training).
@@ -332,6 +363,7 @@ class TrainState:
 
     history: list[dict] = field(default_factory=list)
     warmup: dict | None = None
+    lsc: dict | None = None
     best_state: dict | None = None
     best_val: float | None = None
     best_epoch: int = 0
@@ -363,32 +395,42 @@ def _prepare_sets(
     return device, (train_data, val_data, test_data)
 
 
-def pretrain_model(model: SequenceModel, config: TrainConfig, sequences: tuple[Tensor, Tensor]) -> dict | None:
-    """The pre-training ``config`` asks for, run on ``model.rnn`` in place (before training).
+def pretrain_model(model: SequenceModel, config: TrainConfig, sequences: tuple[Tensor, Tensor]) -> dict:
+    """The pre-training ``config.pretrain`` asks for, run on ``model.rnn`` in place (before training).
 
-    The one place where the pre-training is chosen: ``config.warmup`` ``"full"``
-    or ``"double"`` warms the network up (:func:`warm_rl.warm_up`; the double
-    layers of ``"double"`` are built by :func:`build_model`), ``"none"`` does
-    nothing.
+    The one place where the pre-training is chosen (:data:`PRETRAIN_MODES`):
+    ``"full"`` and ``"double"`` warm the network up (:func:`warm_rl.warm_up`; the
+    double layers are built by :func:`build_model`); ``"lsc"`` and ``"lsc_half"``
+    LSC-pre-train it with the readout as the output term
+    (:func:`warm_rl.lsc_pretrain`); ``"double_lsc"`` warms up, then LSC trains the
+    cold halves; ``"none"`` does nothing.
 
     Args:
         model: the model to pre-train.
-        config: the run's settings (``warmup``, ``warmup_config``, ``seed``, ``progress``).
+        config: the run's settings (``pretrain``, ``warmup_config``, ``lsc_config``,
+            ``seed``, ``progress``).
         sequences: the pre-training data, ``(padded, lengths)`` on the model's device.
 
     Returns:
-        The pre-training report as a dict (None without pre-training).
+        ``{"warmup": report dict or None, "lsc": report dict or None}``.
 
     Shape:
         sequences ``(T, N, input_size)`` and ``(N,)``.
     """
-    if config.warmup == "none":
-        return None
-    settings = dict(config.warmup_config or {})
-    settings.setdefault("seed", config.seed)
-    settings.setdefault("progress", config.progress)
-    report = warm_up(model.rnn, sequences, WarmupConfig.from_value(settings))
-    return _fields_dict(report) if isinstance(report, WarmupReport) else report
+    pretrain, _ = MODE_PRETRAINING[config.pretrain]
+    done: dict[str, dict | None] = {"warmup": None, "lsc": None}
+    if pretrain is not None and "warmup" in pretrain:
+        settings = dict(config.warmup_config or {})
+        settings.setdefault("seed", config.seed)
+        settings.setdefault("progress", config.progress)
+        done["warmup"] = _fields_dict(warm_up(model.rnn, sequences, WarmupConfig.from_value(settings)))
+    if pretrain is not None and "lsc" in pretrain:
+        settings = dict(config.lsc_config or {})
+        settings.setdefault("seed", config.seed)
+        if config.pretrain in MODE_LSC_TARGET:
+            settings.setdefault("target", MODE_LSC_TARGET[config.pretrain])
+        done["lsc"] = _fields_dict(lsc_pretrain(model.rnn, sequences, settings, head=model.readout))
+    return done
 
 
 def train_epoch(
@@ -461,10 +503,10 @@ def _resume(
     if checkpoint is None or not config.resume or not Path(checkpoint).is_file():
         return None
     saved = torch.load(checkpoint, map_location=device, weights_only=False)
+    settings = dict(saved["config"])
+    settings.setdefault("pretrain", settings.get("warmup"))  # checkpoints written before the rename
     mismatch = {
-        k: (saved["config"].get(k), getattr(config, k))
-        for k in CHECKPOINT_KEYS
-        if saved["config"].get(k) != getattr(config, k)
+        k: (settings.get(k), getattr(config, k)) for k in CHECKPOINT_KEYS if settings.get(k) != getattr(config, k)
     }
     if mismatch:
         raise ValueError(f"checkpoint {checkpoint} was made with other settings: {mismatch}")
@@ -472,7 +514,7 @@ def _resume(
     optimizer.load_state_dict(saved["optimizer"])
     generator.set_state(saved["generator"].cpu())  # a CPU generator; map_location moved its state
     return TrainState(
-        history=saved["history"], warmup=saved["warmup"], best_state=saved["best_state"],
+        history=saved["history"], warmup=saved["warmup"], lsc=saved.get("lsc"), best_state=saved["best_state"],
         best_val=saved["best_val"], best_epoch=saved["best_epoch"], epoch=saved["epoch"],
     )
 
@@ -485,7 +527,7 @@ def _checkpoint(
         _save_checkpoint(config.checkpoint, {
             "config": config.to_dict(), "epoch": state.epoch, "model": model.state_dict(),
             "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
-            "history": state.history, "warmup": state.warmup, "best_state": state.best_state,
+            "history": state.history, "warmup": state.warmup, "lsc": state.lsc, "best_state": state.best_state,
             "best_val": state.best_val, "best_epoch": state.best_epoch,
         })
 
@@ -528,8 +570,9 @@ def train(
     writer = _summary_writer(config.log_dir)
     state = _resume(config, model, optimizer, generator, device)
     if state is None:
-        state = TrainState(warmup=pretrain_model(model, config, sequences(pool_index[: max(1, config.warmup_pool)])))
-        _log_pretraining(writer, state.warmup)
+        done = pretrain_model(model, config, sequences(pool_index[: max(1, config.warmup_pool)]))
+        state = TrainState(warmup=done["warmup"], lsc=done["lsc"])
+        _log_pretraining(writer, state.warmup, state.lsc)
         record = evaluate_epoch(model, 0, math.nan, val_data, test_data, config, vaa_sequences, 0.0)
         state.keep_if_better(model, record, train_data.task)
         _log(writer, record)
@@ -562,8 +605,8 @@ def _finish(
         writer.close()
     return TrainResult(
         test_loss=test_loss, test_metric=test_metric, best_epoch=state.best_epoch, history=state.history,
-        warmup=state.warmup, model=model, config=config.to_dict(), metric_name=_metric_name(test_data.task),
-        seconds=time.perf_counter() - start_time,
+        warmup=state.warmup, lsc=state.lsc, model=model, config=config.to_dict(),
+        metric_name=_metric_name(test_data.task), seconds=time.perf_counter() - start_time,
     )
 
 
@@ -578,14 +621,23 @@ def _print_epoch(config: TrainConfig, record: dict, metric_name: str) -> None:
         )
 
 
-def _log_pretraining(writer, report: dict | None) -> None:
-    """Writes a pre-training report's loss and per-layer VAA* curves to TensorBoard."""
-    if writer is None or report is None:
+def _log_pretraining(writer, warmup: dict | None, lsc: dict | None) -> None:
+    """Writes the pre-training curves to TensorBoard, on their own step axes: warm-up's loss and
+    per-layer VAA* (``warmup/loss``, ``warmup/vaa_star_layer<l>``), LSC's loss and per-term radius
+    (``warmup/lsc_loss``, ``warmup/lsc_radius_<term>``)."""
+    if writer is None:
         return
-    for step, (loss, per_layer) in enumerate(zip(report["losses"], report["vaa_star"], strict=True)):
-        writer.add_scalar("warmup/loss", loss, step)
-        for layer, value in enumerate(per_layer):
-            writer.add_scalar(f"warmup/vaa_star_layer{layer}", value, step)
+    if warmup is not None:
+        for step, (loss, per_layer) in enumerate(zip(warmup["losses"], warmup["vaa_star"], strict=True)):
+            writer.add_scalar("warmup/loss", loss, step)
+            for layer, value in enumerate(per_layer):
+                writer.add_scalar(f"warmup/vaa_star_layer{layer}", value, step)
+    if lsc is not None:
+        for step, loss in enumerate(lsc["losses"]):
+            writer.add_scalar("warmup/lsc_loss", loss, step)
+        for term, values in lsc["radii"].items():
+            for step, value in enumerate(values):
+                writer.add_scalar(f"warmup/lsc_radius_{term}", value, step)
 
 
 def _check_finite(losses: Tensor, start: int, end: int, epoch: int) -> None:
