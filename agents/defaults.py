@@ -25,6 +25,10 @@ DEFAULT_NORMALIZE_ADVANTAGE: bool = False
 """``WarmRecurrentPPO``'s ``normalize_advantage`` (RecurrentPPO: True): normalising the noise
 of a solved task's advantages breaks solved agents."""
 
+DEFAULT_PPO_KWARGS: dict = {"n_steps": 128, "batch_size": 256, "n_epochs": 4, "learning_rate": 3e-4, "gamma": 0.99}
+"""``WarmRecurrentPPO``'s PPO settings (RecurrentPPO's own: batch 128, 10 epochs); the learning
+rate decays from this value (:data:`DEFAULT_LR_SCHEDULE`)."""
+
 DEFAULT_LR_SCHEDULE: str = "linear"
 """The default run's learning rate decays linearly to 0 over its budget: it keeps solved
 agents solved (a run's outcome then depends on its budget, ``agents.benchmark.run_name``)."""

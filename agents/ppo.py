@@ -7,10 +7,13 @@ from typing import Any, ClassVar
 
 from sb3_contrib import RecurrentPPO
 from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.utils import LinearSchedule
 
 from agents.defaults import (
     DEFAULT_ENT_COEF,
+    DEFAULT_LR_SCHEDULE,
     DEFAULT_NORMALIZE_ADVANTAGE,
+    DEFAULT_PPO_KWARGS,
     DEFAULT_VAA_EVERY,
     DEFAULT_VAA_HORIZON,
     DEFAULT_WARMUP_ENV_STEPS,
@@ -18,6 +21,13 @@ from agents.defaults import (
 from agents.policies import RENAMED_KWARGS, CnnWarmPolicy, MlpWarmPolicy, MultiInputWarmPolicy
 from agents.warmup import check_warmup_arguments, log_rollout_vaa, warm_up_if_needed
 from warm_rl.validation import reject_renamed
+
+
+def default_learning_rate(initial: float = DEFAULT_PPO_KWARGS["learning_rate"]) -> float | LinearSchedule:
+    """The default learning rate: ``initial`` decayed linearly to 0 over a ``learn`` call
+    (SB3's ``LinearSchedule`` of the remaining progress), or constant when
+    :data:`agents.defaults.DEFAULT_LR_SCHEDULE` is ``"constant"``."""
+    return LinearSchedule(float(initial), 0.0, 1.0) if DEFAULT_LR_SCHEDULE == "linear" else float(initial)
 
 
 class WarmRecurrentPPO(RecurrentPPO):
@@ -30,9 +40,12 @@ class WarmRecurrentPPO(RecurrentPPO):
     ``learn`` call, not after ``load`` (the policy's ``warmed_up`` flag is saved
     with its weights).
 
-    It defaults to ``normalize_advantage=False`` (RecurrentPPO: True): in a solved
-    task the advantages are noise that normalisation scales up
-    (:data:`agents.defaults.DEFAULT_NORMALIZE_ADVANTAGE`).
+    Its defaults are the tuned ones, those of ``scripts/train.py``'s default run
+    (:mod:`agents.defaults`): ``n_steps=128``, ``batch_size=256``, ``n_epochs=4``, a
+    learning rate of 3e-4 decayed linearly to 0 over each ``learn`` call's budget
+    (:func:`default_learning_rate`; a float ``learning_rate`` stays constant, as in SB3),
+    no entropy bonus, and ``normalize_advantage=False`` (RecurrentPPO: True): in a
+    solved task the advantages are noise that normalisation scales up.
 
     Args:
         policy: ``"MlpWarmPolicy"`` (default), ``"CnnWarmPolicy"``,
@@ -77,6 +90,9 @@ class WarmRecurrentPPO(RecurrentPPO):
         self.warmup_result: dict | None = None
         self._rollouts_done = 0
         kwargs.setdefault("normalize_advantage", DEFAULT_NORMALIZE_ADVANTAGE)
+        kwargs.setdefault("learning_rate", default_learning_rate())
+        for name, value in DEFAULT_PPO_KWARGS.items():
+            kwargs.setdefault(name, value)
         if callable(ent_coef):
             self.ent_coef_schedule: Callable[[float], float] | None = ent_coef
             ent_coef = float(ent_coef(1.0))

@@ -22,6 +22,7 @@ from agents.defaults import (
     DEFAULT_ENT_SCHEDULE,
     DEFAULT_FEATURE_SKIP,
     DEFAULT_LR_SCHEDULE,
+    DEFAULT_PPO_KWARGS,
     DEFAULT_PRETRAIN,
     DEFAULT_VAA_HORIZON,
     DEFAULT_WARMUP,
@@ -143,18 +144,6 @@ class RunConfig:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; expected one of {SCHEDULES}")
 
 
-DEFAULT_PPO_KWARGS: dict[str, Any] = {
-    "n_steps": 128,
-    "batch_size": 256,
-    "n_epochs": 4,
-    "learning_rate": 3e-4,
-    "gamma": 0.99,
-    "ent_coef": DEFAULT_ENT_COEF,
-}
-"""PPO settings of the default run, overridden by ``RunConfig.ppo_kwargs``
-(``normalize_advantage`` is ``WarmRecurrentPPO``'s own default, False)."""
-
-
 def _make_env(config: RunConfig, seed: int, n_envs: int):
     kwargs = dict(config.env_kwargs)
     env_id = config.env
@@ -214,11 +203,12 @@ def build_model(config: RunConfig, env=None, tensorboard_log: str | None = None,
         "lsc": dict(config.lsc_kwargs),
         **config.policy_kwargs,
     }
-    ppo_kwargs = {**DEFAULT_PPO_KWARGS, **config.ppo_kwargs}
-    if config.lr_schedule == "linear":
-        ppo_kwargs["learning_rate"] = LinearSchedule(float(ppo_kwargs["learning_rate"]), 0.0, 1.0)
+    ppo_kwargs = dict(config.ppo_kwargs)  # the class defaults are the run defaults: pass what was set
+    rate = float(ppo_kwargs.get("learning_rate", DEFAULT_PPO_KWARGS["learning_rate"]))
+    if config.lr_schedule != DEFAULT_LR_SCHEDULE or "learning_rate" in ppo_kwargs:
+        ppo_kwargs["learning_rate"] = LinearSchedule(rate, 0.0, 1.0) if config.lr_schedule == "linear" else rate
     if config.ent_schedule == "linear":
-        ppo_kwargs["ent_coef"] = LinearSchedule(float(ppo_kwargs["ent_coef"]), 0.0, 1.0)
+        ppo_kwargs["ent_coef"] = LinearSchedule(float(ppo_kwargs.get("ent_coef", DEFAULT_ENT_COEF)), 0.0, 1.0)
     return WarmRecurrentPPO(
         "MlpWarmPolicy",
         env,

@@ -451,3 +451,24 @@ def test_run_config_and_train_script_take_pretrain(tmp_path):
     for flag, message in (("--no-warmup", "--pretrain none"), ("--pretrain=lcs", "unknown pre-training 'lcs'")):
         done = subprocess.run([sys.executable, script, flag], capture_output=True, text=True, timeout=120)
         assert done.returncode == 2 and message in done.stderr, done.stderr
+
+
+def test_the_class_defaults_are_the_default_run():
+    from agents.training import RunConfig, build_model
+
+    config = RunConfig(n_envs=2, device="cpu")
+    scripted = build_model(config)
+    plain = WarmRecurrentPPO("MlpWarmPolicy", scripted.get_env(), seed=config.seed, device="cpu")
+    for name in ("n_steps", "batch_size", "n_epochs", "gamma", "ent_coef", "normalize_advantage", "gae_lambda",
+                 "clip_range", "max_grad_norm", "warmup_env_steps", "vaa_every", "vaa_horizon"):
+        got, expected = getattr(plain, name), getattr(scripted, name)
+        if callable(expected):
+            got, expected = got(0.5), expected(0.5)
+        assert got == expected, name
+    for progress in (1.0, 0.5, 0.0):  # decayed linearly to 0 over the learn call
+        assert plain.lr_schedule(progress) == scripted.lr_schedule(progress) == pytest.approx(3e-4 * progress)
+    assert plain.policy._get_constructor_parameters() == scripted.policy._get_constructor_parameters()
+    for a, b in zip(plain.policy.state_dict().values(), scripted.policy.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    constant = build_model(RunConfig(n_envs=2, device="cpu", lr_schedule="constant"))
+    assert constant.lr_schedule(0.0) == constant.lr_schedule(1.0) == 3e-4
