@@ -41,7 +41,8 @@ BOOKKEEPING_FIELDS = ("checkpoint_every", "keep_checkpoints", "stats_every")
 """RunConfig fields that do not change a run's outcome (left out of its key)."""
 
 
-OMITTED_WHEN_DEFAULT = {"policy_kwargs": {}, "lr_schedule": "constant", "ent_schedule": "constant", "lsc_kwargs": {}}
+OMITTED_WHEN_DEFAULT = {"policy_kwargs": {}, "lr_schedule": "constant", "ent_schedule": "constant", "lsc_kwargs": {},
+                        "algorithm": "WarmRecurrentPPO"}
 """RunConfig fields added after runs were recorded, left out of the key at the value
 those runs had, so that the earlier runs keep their keys (and checkpoints)."""
 

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sb3_contrib import RecurrentPPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.utils import LinearSchedule
@@ -46,6 +47,9 @@ from warm_rl.validation import refuse_renamed_fields
 
 DEFAULT_ENV = "warm_rl/TMaze-v0"
 
+ALGORITHMS = ("WarmRecurrentPPO", "RecurrentPPO")
+"""Values of ``RunConfig.algorithm``: ours, or stock sb3-contrib RecurrentPPO (the baseline)."""
+
 SCHEDULES = ("constant", "linear")
 """Values of the schedule fields of ``RunConfig``."""
 
@@ -64,6 +68,11 @@ class RunConfig:
     """Everything that defines a training run.
 
     Attributes:
+        algorithm: ``"WarmRecurrentPPO"`` (default), or ``"RecurrentPPO"``: stock
+            sb3-contrib ``RecurrentPPO("MlpLstmPolicy")`` with its own defaults, for
+            baselines; then only ``ppo_kwargs``, ``policy_kwargs`` (e.g.
+            ``{"lstm_hidden_size": 64}``) and the run settings apply, not the
+            backbone, pre-training or schedule fields.
         env: a gymnasium id (ours, ``envs:warm_rl/...``, or any other).
         env_kwargs: keyword arguments of the env.
         cell: backbone cell.
@@ -108,6 +117,7 @@ class RunConfig:
         keep_checkpoints: newest checkpoints kept (older ones are deleted).
     """
 
+    algorithm: str = "WarmRecurrentPPO"
     env: str = DEFAULT_ENV
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     cell: str = "gru"
@@ -137,6 +147,8 @@ class RunConfig:
     keep_checkpoints: int = 2
 
     def __post_init__(self) -> None:
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(f"unknown algorithm {self.algorithm!r}; expected one of {ALGORITHMS}")
         if self.pretrain not in PRETRAIN_CHOICES or isinstance(self.pretrain, bool):
             raise ValueError(f"unknown pretrain {self.pretrain!r}; expected one of {PRETRAIN_CHOICES}")
         for name in SCHEDULE_FIELDS:
@@ -181,8 +193,10 @@ class RunResult:
         return json.dumps(asdict(self), indent=2)
 
 
-def build_model(config: RunConfig, env=None, tensorboard_log: str | None = None, verbose: int = 0) -> WarmRecurrentPPO:
-    """A fresh (not yet warmed-up) agent for ``config``.
+def build_model(
+    config: RunConfig, env=None, tensorboard_log: str | None = None, verbose: int = 0
+) -> WarmRecurrentPPO | RecurrentPPO:
+    """A fresh (not yet warmed-up) agent for ``config`` (stock RecurrentPPO for that ``algorithm``).
 
     Args:
         config: the run.
@@ -192,6 +206,11 @@ def build_model(config: RunConfig, env=None, tensorboard_log: str | None = None,
     """
     if env is None:
         env = _make_env(config, config.seed, config.n_envs)
+    if config.algorithm == "RecurrentPPO":
+        return RecurrentPPO(
+            "MlpLstmPolicy", env, policy_kwargs=dict(config.policy_kwargs) or None, seed=config.seed,
+            device=config.device, tensorboard_log=tensorboard_log, verbose=verbose, **config.ppo_kwargs,
+        )
     policy_kwargs = {
         "cell": config.cell,
         "hidden_size": config.hidden_size,
@@ -233,11 +252,12 @@ def _checkpoint_paths(save: str | Path | None) -> tuple[Path | None, Path | None
 
 def _model_to_train(
     config: RunConfig, env, checkpoint: Path | None, tensorboard_log: str | None, verbose: int
-) -> WarmRecurrentPPO:
+) -> WarmRecurrentPPO | RecurrentPPO:
     """The model of the latest checkpoint (resume), else a fresh one."""
     if checkpoint is None:
         return build_model(config, env, tensorboard_log=tensorboard_log, verbose=verbose)
-    model = WarmRecurrentPPO.load(checkpoint, env=env, device=config.device, tensorboard_log=tensorboard_log)
+    algorithm = RecurrentPPO if config.algorithm == "RecurrentPPO" else WarmRecurrentPPO
+    model = algorithm.load(checkpoint, env=env, device=config.device, tensorboard_log=tensorboard_log)
     if verbose:
         print(f"resuming from {checkpoint} at {model.num_timesteps} steps")
     return model
@@ -312,7 +332,8 @@ def train_agent(
     if save_path is not None:
         model.save(save_path)
     evaluation = evaluate(model, eval_env, config.eval_episodes)
-    warm = warmup_summary(model.warmup_result) if model.warmup_result else (record.warmup if record else {})
+    result = getattr(model, "warmup_result", None)  # stock RecurrentPPO has none
+    warm = warmup_summary(result) if result else (record.warmup if record else {})
     return RunResult(
         config=asdict(config),
         evaluation=evaluation,

@@ -1,4 +1,4 @@
-"""Memory tasks with sparse, delayed rewards, as gymnasium environments.
+"""Memory tasks with sparse, delayed or hidden-state rewards, as gymnasium environments.
 
 Importing this package registers every task under the ``warm_rl`` namespace::
 
@@ -10,6 +10,24 @@ Importing this package registers every task under the ``warm_rl`` namespace::
 or, without importing it first, ``gym.make("envs:warm_rl/TMaze-v0")`` (gymnasium imports the
 module named before the colon). Difficulty is set by keyword arguments, see each class.
 Only gymnasium and numpy are used.
+
+The tasks, by the kind of memory they test:
+
+- ``warm_rl/TMaze-v0`` (:class:`TMaze`): one bit carried along a corridor.
+- ``warm_rl/CopyFirst-v0`` (:class:`CopyFirst`): one symbol held through distractors.
+- ``warm_rl/CopyFirstContinuous-v0`` (:class:`CopyFirstContinuous`): one real number, held
+  precisely, with a continuous action.
+- ``warm_rl/DelayedMatch-v0`` (:class:`DelayedMatch`): a symbol held, then compared with a new one.
+- ``warm_rl/CueRecall-v0`` (:class:`CueRecall`): several marked items, recalled in order.
+- ``warm_rl/RepeatPrevious-v0`` (:class:`RepeatPrevious`): a short, exact, sliding window of the
+  last ``k`` symbols, scored at every step.
+- ``warm_rl/CountEvents-v0`` (:class:`CountEvents`): a running count (saturating or modulo).
+- ``warm_rl/KeyValueRecall-v0`` (:class:`KeyValueRecall`): key-value bindings, looked up by key.
+- ``warm_rl/HiddenVelocityPendulum-v0`` (:class:`HiddenVelocityPendulum`): a hidden speed to
+  infer from noisy angle readings, for continuous control (swing-up and balance).
+
+:func:`oracle_action` gives, for every task, an action of a policy that reaches the best return
+(for the pendulum, a good controller that reads the hidden state).
 """
 
 from __future__ import annotations
@@ -18,17 +36,25 @@ import gymnasium as gym
 
 from envs.copy_first import CopyFirst
 from envs.copy_first_continuous import CopyFirstContinuous
+from envs.count_events import CountEvents
 from envs.cue_recall import CueRecall
 from envs.delayed_match import DelayedMatch
+from envs.hidden_velocity_pendulum import HiddenVelocityPendulum
+from envs.key_value_recall import KeyValueRecall
 from envs.oracle import oracle_action
+from envs.repeat_previous import RepeatPrevious
 from envs.tmaze import TMaze
 
 __all__ = [
     "ALL_ENV_IDS",
     "CopyFirst",
     "CopyFirstContinuous",
+    "CountEvents",
     "CueRecall",
     "DelayedMatch",
+    "HiddenVelocityPendulum",
+    "KeyValueRecall",
+    "RepeatPrevious",
     "TMaze",
     "oracle_action",
 ]
@@ -39,6 +65,10 @@ _ENTRY_POINTS = {
     "warm_rl/DelayedMatch-v0": "envs.delayed_match:DelayedMatch",
     "warm_rl/CueRecall-v0": "envs.cue_recall:CueRecall",
     "warm_rl/CopyFirstContinuous-v0": "envs.copy_first_continuous:CopyFirstContinuous",
+    "warm_rl/RepeatPrevious-v0": "envs.repeat_previous:RepeatPrevious",
+    "warm_rl/CountEvents-v0": "envs.count_events:CountEvents",
+    "warm_rl/KeyValueRecall-v0": "envs.key_value_recall:KeyValueRecall",
+    "warm_rl/HiddenVelocityPendulum-v0": "envs.hidden_velocity_pendulum:HiddenVelocityPendulum",
 }
 
 ALL_ENV_IDS: tuple[str, ...] = tuple(_ENTRY_POINTS)

@@ -4,8 +4,8 @@
 last reward (``_last_reward``, ``None`` before the first step), refuses ``step()`` after the end,
 and routes ``render()`` to the subclass's ``_render_text`` or ``_render_rgb``. ``reset()`` is
 here too: a subclass draws its episode in ``_new_episode``. The sequence tasks, whose episodes
-all last ``horizon`` steps and pay only at the last one, end their steps with
-:meth:`MemoryTask._silent_step` and :meth:`MemoryTask._final_step`.
+all last ``horizon`` steps, end their steps with :meth:`MemoryTask._silent_step` (no reward) or
+:meth:`MemoryTask._paid_step` (the tasks that pay at every step) and :meth:`MemoryTask._final_step`.
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ class MemoryTask(gym.Env[np.ndarray, ActType], abc.ABC):
 
         Args:
             seed: Seed for ``self.np_random`` (``None`` keeps its stream going).
-            options: Task-specific (only the T-maze takes one: ``{"goal": 0 or 1}``).
+            options: Task-specific: the T-maze takes ``{"goal": 0 or 1}``, the pendulum
+                ``{"angle": ..., "speed": ...}``; the other tasks ignore them.
 
         Returns:
             The first observation and an empty info dict.
@@ -74,6 +75,11 @@ class MemoryTask(gym.Env[np.ndarray, ActType], abc.ABC):
         """A step of a sequence task before its last: no reward, the episode goes on."""
         self._last_reward = 0.0
         return obs.copy(), 0.0, False, False, {}
+
+    def _paid_step(self, obs: np.ndarray, reward: float) -> StepResult:
+        """A step before the last of a task that pays as it goes: ``reward``, the episode goes on."""
+        self._last_reward = reward
+        return obs.copy(), reward, False, False, {}
 
     def _final_step(self, obs: np.ndarray, reward: float, info: dict[str, Any]) -> StepResult:
         """The last step of a sequence task: it pays ``reward`` and terminates the episode."""

@@ -61,6 +61,42 @@ def check_probability(name: str, value: Any) -> float:
     return value
 
 
+def check_real(
+    name: str, value: Any, minimum: float, maximum: float | None = None, *, exclusive: bool = False
+) -> float:
+    """Return ``value`` as a finite ``float`` after checking it against its bounds.
+
+    Args:
+        name: Argument name, used in the error message.
+        value: The value to check (any real number type except ``bool``).
+        minimum: Smallest allowed value.
+        maximum: Largest allowed value, or ``None`` for no upper bound.
+        exclusive: Whether the bounds themselves are excluded (``(0, 1)`` rather than ``[0, 1]``).
+
+    Returns:
+        The value as a Python ``float``.
+
+    Raises:
+        TypeError: If ``value`` is not a real number.
+        ValueError: If ``value`` is not finite or out of range.
+    """
+    if maximum is None:
+        allowed = f"{'>' if exclusive else '>='} {minimum:g}"
+    else:
+        low, high = ("(", ")") if exclusive else ("[", "]")
+        allowed = f"in {low}{minimum:g}, {maximum:g}{high}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number {allowed}, got {value!r}")
+    value = float(value)
+    if exclusive:
+        inside = minimum < value and (maximum is None or value < maximum)
+    else:
+        inside = minimum <= value and (maximum is None or value <= maximum)
+    if not (math.isfinite(value) and inside):
+        raise ValueError(f"{name} must be a number {allowed}, got {value}")
+    return value
+
+
 def check_choice(name: str, value: Any, choices: Sequence[Any]) -> Any:
     """Return ``value`` after checking that it is one of ``choices``.
 
@@ -124,3 +160,27 @@ def discrete_action(action: Any, n: int) -> int:
     if a < 0 or a >= n:
         raise ValueError(f"action must be an integer in [0, {n - 1}], got {a}")
     return a
+
+
+def scalar_action(action: Any) -> float:
+    """Convert a ``Box(shape=(1,))`` action to a ``float``, checking that it is one finite number.
+
+    Out-of-bounds values are returned as they are: the envs clip them.
+
+    Args:
+        action: The action passed to ``step`` (an array, list or tuple of one number).
+
+    Returns:
+        The number as a Python ``float``.
+
+    Raises:
+        ValueError: If ``action`` does not hold exactly one finite number.
+    """
+    try:
+        (value,) = action
+        value = float(value)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value):
+        raise ValueError(f"action must hold one finite number (shape (1,)), got {action!r}")
+    return value

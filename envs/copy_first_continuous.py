@@ -5,7 +5,6 @@ Registered as ``warm_rl/CopyFirstContinuous-v0``; see :class:`CopyFirstContinuou
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,7 @@ from gymnasium import spaces
 
 from envs import _render
 from envs._episode import MemoryTask, StepResult
-from envs._validation import check_int, check_render_mode
+from envs._validation import check_int, check_render_mode, scalar_action
 
 SUCCESS_TOLERANCE = 0.05
 """An episode counts as a success when the answer is within this distance of the cue."""
@@ -132,13 +131,7 @@ class CopyFirstContinuous(MemoryTask[np.ndarray]):
     def step(self, action: np.ndarray) -> StepResult:
         """Advance one step; the action counts only at the query."""
         self._check_running()
-        try:
-            (value,) = action
-            value = float(value)
-        except (TypeError, ValueError):
-            value = math.nan
-        if not math.isfinite(value):
-            raise ValueError(f"action must hold one finite number (shape (1,)), got {action!r}")
+        value = scalar_action(action)
         self._t += 1
         if self._t < self.horizon:
             return self._silent_step(self._episode[self._t])

@@ -472,3 +472,19 @@ def test_the_class_defaults_are_the_default_run():
         assert torch.equal(a, b)
     constant = build_model(RunConfig(n_envs=2, device="cpu", lr_schedule="constant"))
     assert constant.lr_schedule(0.0) == constant.lr_schedule(1.0) == 3e-4
+
+
+def test_run_config_builds_and_resumes_the_stock_baseline(tmp_path):
+    from agents.training import RunConfig, build_model, train_agent
+
+    with pytest.raises(ValueError, match="'PPO'"):
+        RunConfig(algorithm="PPO")
+    config = RunConfig(algorithm="RecurrentPPO", n_envs=2, device="cpu", timesteps=256, eval_episodes=2,
+                       env_kwargs={"length": 3}, policy_kwargs={"lstm_hidden_size": 16},
+                       ppo_kwargs={"n_steps": 32, "batch_size": 64}, checkpoint_every=128, stats_every=0)
+    stock = build_model(config)
+    assert type(stock) is RecurrentPPO and stock.policy.lstm_actor.hidden_size == 16
+    first = train_agent(config, save=tmp_path / "stock.zip")
+    assert first.timesteps == 256 and first.vaa_after is None
+    resumed = train_agent(RunConfig(**{**vars(config), "timesteps": 320}), save=tmp_path / "stock.zip", resume=True)
+    assert resumed.timesteps >= 320

@@ -33,7 +33,12 @@ EXPECTED_IDS = {
     "warm_rl/DelayedMatch-v0",
     "warm_rl/CueRecall-v0",
     "warm_rl/CopyFirstContinuous-v0",
+    "warm_rl/RepeatPrevious-v0",
+    "warm_rl/CountEvents-v0",
+    "warm_rl/KeyValueRecall-v0",
+    "warm_rl/HiddenVelocityPendulum-v0",
 }
+CONTINUOUS_IDS = {"warm_rl/CopyFirstContinuous-v0", "warm_rl/HiddenVelocityPendulum-v0"}
 
 # Every id with its defaults, plus variants at the edges of each difficulty knob.
 CASES: list[tuple[str, dict[str, Any]]] = [(env_id, {}) for env_id in envs.ALL_ENV_IDS] + [
@@ -46,6 +51,16 @@ CASES: list[tuple[str, dict[str, Any]]] = [(env_id, {}) for env_id in envs.ALL_E
     ("warm_rl/CueRecall-v0", {"length": 1, "n_cues": 1, "n_values": 2}),
     ("warm_rl/CueRecall-v0", {"length": 6, "n_cues": 6, "n_values": 3}),
     ("warm_rl/CopyFirstContinuous-v0", {"delay": 0}),
+    ("warm_rl/RepeatPrevious-v0", {"k": 0, "n_symbols": 2, "length": 2}),
+    ("warm_rl/RepeatPrevious-v0", {"k": 8, "n_symbols": 2, "length": 10}),
+    ("warm_rl/RepeatPrevious-v0", {"k": 1, "n_symbols": 6, "length": 30}),
+    ("warm_rl/CountEvents-v0", {"length": 2, "p": 0.5, "max_count": 1}),
+    ("warm_rl/CountEvents-v0", {"max_count": 2}),
+    ("warm_rl/CountEvents-v0", {"length": 30, "p": 0.6, "max_count": 5, "report": "modulo"}),
+    ("warm_rl/KeyValueRecall-v0", {"n_pairs": 1, "n_keys": 2, "n_values": 2, "delay": 0}),
+    ("warm_rl/KeyValueRecall-v0", {"n_pairs": 6, "n_keys": 6, "n_values": 3, "delay": 5}),
+    ("warm_rl/HiddenVelocityPendulum-v0", {"noise_std": 0.1}),
+    ("warm_rl/HiddenVelocityPendulum-v0", {"noise_std": 0.5, "time_limit": 300}),
 ]
 CASE_IDS = [
     env_id.split("/")[1] + "".join(f"-{k}={v}" for k, v in kw.items()) for env_id, kw in CASES
@@ -57,7 +72,13 @@ RANDOM_MEAN = {
     "warm_rl/DelayedMatch-v0": lambda env: 0.5,
     "warm_rl/CueRecall-v0": lambda env: 1 / env.n_values,
     "warm_rl/CopyFirstContinuous-v0": lambda env: 1 / 3,
+    "warm_rl/RepeatPrevious-v0": lambda env: env.max_return * (2 / env.n_symbols - 1),
+    "warm_rl/CountEvents-v0": lambda env: 1 / (env.max_count + 1),
+    "warm_rl/KeyValueRecall-v0": lambda env: 1 / env.n_values,
 }
+
+PAY_AS_THEY_GO = (envs.TMaze, envs.RepeatPrevious, envs.HiddenVelocityPendulum)
+"""The tasks whose rewards are not all at the last step."""
 
 
 def make_raw(env_id: str, **kwargs: Any) -> gym.Env:
@@ -74,6 +95,10 @@ def reward_allowed(env: gym.Env, reward: float) -> bool:
         return 0 <= round(k) <= env.n_cues and math.isclose(k, round(k), abs_tol=1e-9)
     if isinstance(env, envs.CopyFirstContinuous):
         return -1.0 <= reward <= 1.0
+    if isinstance(env, envs.RepeatPrevious):
+        return reward in (-1.0, 0.0, 1.0)
+    if isinstance(env, envs.HiddenVelocityPendulum):
+        return 0.0 <= reward <= 1.0
     return reward in (0.0, 1.0)
 
 
@@ -265,7 +290,7 @@ def test_sb3_make_vec_env_with_defaults(env_id):
     obs = venv.reset()
     assert obs.shape == (2, *venv.observation_space.shape)
     n_done = 0
-    for _ in range(40):
+    for _ in range(max(40, make_raw(env_id).horizon)):
         actions = np.stack([venv.action_space.sample() for _ in range(2)])
         obs, rewards, dones, infos = venv.step(actions)
         assert obs.shape == (2, *venv.observation_space.shape) and rewards.shape == (2,)
@@ -294,7 +319,7 @@ def test_vector_env(env_id):
     assert obs.shape == (8, *venv.single_observation_space.shape)
     venv.action_space.seed(0)
     n_done = 0
-    for _ in range(60):
+    for _ in range(max(60, make_raw(env_id).horizon)):
         obs, reward, terminated, truncated, _ = venv.step(venv.action_space.sample())
         assert obs in venv.observation_space
         n_done += int(np.sum(terminated | truncated))
@@ -323,7 +348,29 @@ BAD_KWARGS = [
     ("warm_rl/CueRecall-v0", {"length": 2, "n_cues": 3}, ValueError, r"length .* >= 3, got 2"),
     ("warm_rl/CueRecall-v0", {"n_values": 1}, ValueError, r"n_values must be an integer >= 2"),
     ("warm_rl/CopyFirstContinuous-v0", {"delay": -1}, ValueError, r"delay must be .* >= 0"),
-] + [(e, {"render_mode": "depth_array"}, ValueError, r"render_mode") for e in EXPECTED_IDS]
+    ("warm_rl/RepeatPrevious-v0", {"n_symbols": 1}, ValueError, r"n_symbols must be an integer >= 2, got 1"),
+    ("warm_rl/RepeatPrevious-v0", {"k": -1}, ValueError, r"k must be an integer >= 0, got -1"),
+    ("warm_rl/RepeatPrevious-v0", {"k": 2.0}, TypeError, r"k must be an integer >= 0, got 2.0"),
+    ("warm_rl/RepeatPrevious-v0", {"k": 4, "length": 4}, ValueError, r"length must be an integer >= 5, got 4"),
+    ("warm_rl/RepeatPrevious-v0", {"k": 0, "length": 1}, ValueError, r"length must be an integer >= 2, got 1"),
+    ("warm_rl/CountEvents-v0", {"length": 1}, ValueError, r"length must be an integer >= 2, got 1"),
+    ("warm_rl/CountEvents-v0", {"p": 0}, ValueError, r"p must be a number in \(0, 1\), got 0.0"),
+    ("warm_rl/CountEvents-v0", {"p": 1.0}, ValueError, r"p must be a number in \(0, 1\), got 1.0"),
+    ("warm_rl/CountEvents-v0", {"p": math.nan}, ValueError, r"p must be a number in \(0, 1\), got nan"),
+    ("warm_rl/CountEvents-v0", {"p": "0.2"}, TypeError, r"p must be a number in \(0, 1\), got '0.2'"),
+    ("warm_rl/CountEvents-v0", {"max_count": 0}, ValueError, r"max_count must be an integer >= 1, got 0"),
+    ("warm_rl/CountEvents-v0", {"report": "sum"}, ValueError, r"report must be one of \['clip', 'modulo'\], got 'sum'"),
+    ("warm_rl/KeyValueRecall-v0", {"n_pairs": 0}, ValueError, r"n_pairs must be an integer >= 1, got 0"),
+    ("warm_rl/KeyValueRecall-v0", {"n_pairs": 4, "n_keys": 3}, ValueError, r"n_keys .* >= 4, got 3"),
+    ("warm_rl/KeyValueRecall-v0", {"n_pairs": 1, "n_keys": 1}, ValueError, r"n_keys .* >= 2, got 1"),
+    ("warm_rl/KeyValueRecall-v0", {"n_values": 1}, ValueError, r"n_values must be an integer >= 2, got 1"),
+    ("warm_rl/KeyValueRecall-v0", {"delay": -3}, ValueError, r"delay must be an integer >= 0, got -3"),
+    ("warm_rl/HiddenVelocityPendulum-v0", {"noise_std": -0.1}, ValueError, r"noise_std .* number >= 0, got -0.1"),
+    ("warm_rl/HiddenVelocityPendulum-v0", {"noise_std": math.inf}, ValueError, r"noise_std .* got inf"),
+    ("warm_rl/HiddenVelocityPendulum-v0", {"noise_std": None}, TypeError, r"noise_std .* >= 0, got None"),
+    ("warm_rl/HiddenVelocityPendulum-v0", {"time_limit": 1}, ValueError, r"time_limit must be an integer >= 2, got 1"),
+    ("warm_rl/HiddenVelocityPendulum-v0", {"time_limit": 99.5}, TypeError, r"time_limit .* got 99.5"),
+] + [(e, {"render_mode": "depth_array"}, ValueError, r"render_mode") for e in sorted(EXPECTED_IDS)]
 
 
 @pytest.mark.filterwarnings("ignore:.*render_mode='depth_array' that is not in the possible")
@@ -354,7 +401,7 @@ def test_numpy_integer_kwargs_accepted():
     assert env.unwrapped.length == 4 and isinstance(env.unwrapped.length, int)
 
 
-@pytest.mark.parametrize("env_id", sorted(EXPECTED_IDS - {"warm_rl/CopyFirstContinuous-v0"}))
+@pytest.mark.parametrize("env_id", sorted(EXPECTED_IDS - CONTINUOUS_IDS))
 def test_bad_discrete_actions_raise(env_id):
     env = make_raw(env_id)
     env.reset(seed=0)
@@ -369,9 +416,10 @@ def test_bad_discrete_actions_raise(env_id):
     env.step(np.array(0))
 
 
-@pytest.mark.parametrize("action", [np.array([np.nan]), np.array([0.1, 0.2]), "a"])
-def test_bad_continuous_actions_raise(action):
-    env = make_raw("warm_rl/CopyFirstContinuous-v0")
+@pytest.mark.parametrize("action", [np.array([np.nan]), np.array([0.1, 0.2]), "a", None])
+@pytest.mark.parametrize("env_id", sorted(CONTINUOUS_IDS))
+def test_bad_continuous_actions_raise(env_id, action):
+    env = make_raw(env_id)
     env.reset(seed=0)
     with pytest.raises(ValueError, match="action"):
         env.step(action)
@@ -398,6 +446,12 @@ def test_same_seed_same_episodes(env_id, kwargs):
 @pytest.mark.parametrize(("env_id", "kwargs"), CASES, ids=CASE_IDS)
 def test_oracle_reaches_max_return(env_id, kwargs):
     env = make_raw(env_id, **kwargs)
+    if isinstance(env, envs.HiddenVelocityPendulum):  # the documented threshold instead
+        assert env.time_limit >= 200
+        episodes = [run_episode(env, envs.oracle_action, seed=seed) for seed in range(30)]
+        assert all(info["is_success"] and steps == env.horizon for _, steps, info in episodes)
+        assert np.mean([total for total, _, _ in episodes]) >= 0.85 * env.max_return
+        return
     slips = isinstance(env, envs.TMaze) and env.stochasticity > 0
     successes = 0
     for seed in range(30):
@@ -426,7 +480,7 @@ def test_random_policy_falls_short(env_id, kwargs):
     env = make_raw(env_id, **kwargs)
     env.action_space.seed(0)
     returns, successes = [], []
-    for seed in range(1500):
+    for seed in range(min(1500, 60_000 // env.horizon)):  # the pendulum's episodes are long
         total, _, info = run_episode(env, lambda e: e.action_space.sample(), seed=seed)
         returns.append(total)
         successes.append(info["is_success"])
@@ -434,7 +488,7 @@ def test_random_policy_falls_short(env_id, kwargs):
     assert mean < 0.8 * env.max_return
     assert 0.0 <= np.mean(successes) < 0.8
     if env_id in RANDOM_MEAN:
-        assert mean == pytest.approx(RANDOM_MEAN[env_id](env), abs=0.04)
+        assert mean == pytest.approx(RANDOM_MEAN[env_id](env), abs=0.04 * env.max_return)
 
 
 # --------------------------------------------------------------------------- properties
@@ -447,10 +501,11 @@ def test_random_action_sequences_respect_the_contract(env_id, kwargs, seed, code
     env = make_raw(env_id, **kwargs)
     obs, _ = env.reset(seed=seed)
     assert obs in env.observation_space
-    steps = 0
+    steps, total = 0, 0.0
     for code in codes:
         obs, reward, terminated, truncated, info = env.step(to_action(env, code))
         steps += 1
+        total += reward
         assert obs.dtype == np.float32 and obs in env.observation_space
         assert isinstance(reward, float) and reward_allowed(env, reward)
         assert isinstance(terminated, bool) and isinstance(truncated, bool)
@@ -460,15 +515,16 @@ def test_random_action_sequences_respect_the_contract(env_id, kwargs, seed, code
             assert steps == env.horizon  # truncation happens exactly at the horizon
         done = terminated or truncated
         assert ("is_success" in info) == done
-        if not isinstance(env, envs.TMaze):
+        if not isinstance(env, PAY_AS_THEY_GO):
             assert done or reward == 0.0  # sparse: the only reward is the last one
         if done:
             assert isinstance(info["is_success"], bool)
-            assert info["is_success"] == (reward == env.max_return) or isinstance(
-                env, envs.CopyFirstContinuous
-            )
+            if isinstance(env, envs.RepeatPrevious):
+                assert info["is_success"] == (total == env.max_return)
+            elif not isinstance(env, envs.CopyFirstContinuous | envs.HiddenVelocityPendulum):
+                assert info["is_success"] == (reward == env.max_return)
             obs, _ = env.reset()
-            steps = 0
+            steps, total = 0, 0.0
 
 
 # --------------------------------------------------------------------------- task specifics
@@ -557,6 +613,240 @@ def test_copy_first_continuous_reward_and_clipping():
     target = env.unwrapped._target
     _, reward, *_ = env.step(np.array([5.0], np.float32))  # clipped to 1
     assert reward == pytest.approx(1.0 - abs(1.0 - target))
+
+
+def lagged_policy(lag: int):
+    """A RepeatPrevious policy that names the symbol seen ``lag`` steps ago (0 before that)."""
+    seen: list[int] = []
+
+    def policy(env):
+        if env._t == 0:
+            seen.clear()
+        seen.append(int(env._episode[env._t].argmax()))  # what the agent was just shown
+        return seen[-1 - lag] if len(seen) > lag else 0
+
+    return policy
+
+
+@pytest.mark.parametrize("k", [0, 1, 4])
+def test_repeat_previous_scores_the_symbol_k_steps_back(k):
+    env = make_raw("warm_rl/RepeatPrevious-v0", n_symbols=3, k=k, length=12)
+    assert env.max_return == 12 - k and env.horizon == 12
+    for seed in range(10):
+        obs, _ = env.reset(seed=seed)
+        shown, rewards = [int(obs.argmax())], []
+        for t in range(12):
+            answer = shown[t - k] if t >= k else 0
+            obs, reward, terminated, truncated, info = env.step(answer)
+            rewards.append(reward)
+            assert terminated == (t == 11) and not truncated
+            if not terminated:
+                assert obs.sum() == 1
+                shown.append(int(obs.argmax()))
+        assert not obs.any()  # the final observation is blank
+        assert rewards == [0.0] * k + [1.0] * (12 - k)
+        assert info == {"is_success": True, "n_correct": 12 - k}
+    # the lag is what is rewarded: remembering one step too many or too few pays about nothing
+    for lag in (k - 1, k + 1):
+        if lag >= 0:
+            totals = [run_episode(env, lagged_policy(lag), seed=s)[0] for s in range(300)]
+            assert np.mean(totals) == pytest.approx(env.max_return * (2 / 3 - 1), abs=0.5)
+    assert all(run_episode(env, lagged_policy(k), seed=s)[0] == env.max_return for s in range(20))
+
+
+def test_repeat_previous_wrong_answers_cost_one():
+    env = make_raw("warm_rl/RepeatPrevious-v0", n_symbols=4, k=2, length=6)
+    env.reset(seed=0)
+    due = [env._symbols[t - 2] for t in range(2, 6)]
+    rewards = [env.step(0)[1], env.step(0)[1]] + [env.step((d + 1) % 4)[1] for d in due]
+    assert rewards == [0.0, 0.0, -1.0, -1.0, -1.0, -1.0]
+
+
+@pytest.mark.parametrize("report", ["clip", "modulo"])
+def test_count_events_counts_every_event(report):
+    env = make_raw("warm_rl/CountEvents-v0", length=15, p=0.5, max_count=3, report=report)
+    assert env.action_space.n == 4
+    seen_classes = set()
+    for seed in range(40):
+        obs, _ = env.reset(seed=seed)
+        observations = [obs]
+        for _ in range(14):
+            obs, reward, terminated, _, _ = env.step(0)
+            assert reward == 0 and not terminated
+            observations.append(obs)
+        observations = np.array(observations)
+        assert observations[:, 1].tolist() == [0.0] * 14 + [1.0]  # only the last step is marked
+        count = int(observations[:, 0].sum())
+        target = min(count, 3) if report == "clip" else count % 4
+        seen_classes.add(target)
+        for wrong in (target + 1) % 4, (target + 2) % 4:  # any wrong class fails
+            env.reset(seed=seed)
+            for _ in range(14):
+                env.step(target)  # actions before the last step are ignored
+            assert env.step(wrong)[1] == 0.0
+        env.reset(seed=seed)
+        for _ in range(14):
+            env.step(wrong)
+        obs, reward, terminated, _, info = env.step(target)
+        assert not obs.any() and terminated and reward == 1.0
+        assert info == {"is_success": True, "count": count, "target": target}
+    assert seen_classes == {0, 1, 2, 3} or report == "clip"
+
+
+def test_count_events_rate_follows_p():
+    for p in (0.1, 0.5):
+        env = make_raw("warm_rl/CountEvents-v0", length=40, p=p, max_count=40)
+        counts = []
+        for seed in range(200):
+            env.reset(seed=seed)
+            counts.append(env._count)
+        assert np.mean(counts) == pytest.approx(40 * p, rel=0.1)
+
+
+def test_key_value_recall_timeline():
+    env = make_raw("warm_rl/KeyValueRecall-v0", n_pairs=4, n_keys=5, n_values=3, delay=2)
+    assert env.horizon == 7 and env.observation_space.shape == (9,)
+    for seed in range(30):
+        obs, _ = env.reset(seed=seed)
+        observations = [obs] + [env.step(0)[0] for _ in range(6)]
+        pairs, delay, query = observations[:4], observations[4:6], observations[6]
+        binding = {}
+        for pair in pairs:
+            assert pair[:5].sum() == 1 and pair[5:8].sum() == 1 and pair[8] == 0
+            binding[int(pair[:5].argmax())] = int(pair[5:8].argmax())
+        assert len(binding) == 4  # distinct keys
+        assert not np.any(delay)
+        assert query[:5].sum() == 1 and not query[5:8].any() and query[8] == 1
+        key = int(query[:5].argmax())
+        assert key in binding
+        _, reward, terminated, _, info = env.step(binding[key])
+        assert terminated and reward == 1.0 and info == {"is_success": True, "key": key, "target": binding[key]}
+    # the query is drawn among all the pairs, not the last one
+    queried = []
+    for seed in range(200):
+        env.reset(seed=seed)
+        queried.append(env._query)
+    assert set(queried) == {0, 1, 2, 3}
+
+
+def test_key_value_recall_horizon_follows_n_pairs_and_delay():
+    for n_pairs, delay in [(1, 0), (3, 0), (3, 7), (8, 1)]:
+        env = make_raw("warm_rl/KeyValueRecall-v0", n_pairs=n_pairs, n_keys=8, delay=delay)
+        _, steps, _ = run_episode(env, envs.oracle_action, seed=0)
+        assert steps == env.horizon == n_pairs + delay + 1
+
+
+@pytest.mark.parametrize("n_pairs", [1, 2, 4])
+def test_key_value_recall_needs_every_pair(n_pairs):
+    """Remembering only the last pair gets the documented 1/n_pairs + (1 - 1/n_pairs)/n_values."""
+    env = make_raw("warm_rl/KeyValueRecall-v0", n_pairs=n_pairs, n_keys=6, n_values=4, delay=1)
+    last_value = lambda e: int(e._values[-1])  # noqa: E731 (the value the last pair showed)
+    mean = np.mean([run_episode(env, last_value, seed=seed)[0] for seed in range(1000)])
+    assert mean == pytest.approx(1 / n_pairs + (1 - 1 / n_pairs) / 4, abs=0.04)
+
+
+PENDULUM = "warm_rl/HiddenVelocityPendulum-v0"
+
+
+def test_pendulum_physics():
+    from envs.hidden_velocity_pendulum import COST_SCALE, wrap_angle
+
+    env = make_raw(PENDULUM, time_limit=50)
+    # upright at rest, no torque: it stays, at the best reward
+    env.reset(seed=0, options={"angle": 0.0, "speed": 0.0})
+    for _ in range(50):
+        obs, reward, terminated, truncated, info = env.step(np.zeros(1, np.float32))
+        assert np.array_equal(obs, [1.0, 0.0]) and reward == 1.0 and not terminated
+    assert truncated and info == {"is_success": True}
+    # hanging at rest, no torque: it stays down, at the cost of pi^2
+    env.reset(seed=0, options={"angle": np.pi, "speed": 0.0})
+    obs, reward, *_ = env.step(np.zeros(1, np.float32))
+    assert obs == pytest.approx([-1.0, 0.0], abs=1e-6)
+    assert reward == pytest.approx(1 - np.pi**2 / COST_SCALE)
+    # one semi-implicit Euler step; actions beyond [-1, 1] are clipped
+    for action in (1.0, 7.0):
+        env.reset(seed=0, options={"angle": 1.0, "speed": 0.5})
+        obs, reward, *_ = env.step(np.array([action], np.float32))
+        speed = 0.5 + 0.05 * (10.0 * np.sin(1.0) + 2.0)
+        assert env.state == pytest.approx((1.0 + 0.05 * speed, speed))
+        assert obs == pytest.approx([np.cos(1.0 + 0.05 * speed), np.sin(1.0 + 0.05 * speed)], abs=1e-6)
+        assert reward == pytest.approx(1 - (1.0 + 0.1 * 0.25 + 0.004) / COST_SCALE)
+    # the speed saturates, the angle wraps
+    env.reset(seed=0, options={"angle": 3.0, "speed": 50.0})
+    env.step(np.ones(1, np.float32))
+    angle, speed = env.state
+    assert speed == 8.0 and angle == pytest.approx(wrap_angle(3.0 + 0.4)) and -np.pi <= angle < np.pi
+    with pytest.raises(TypeError, match=r"options\['angle'\]"):
+        env.reset(options={"angle": "up"})
+
+
+def test_pendulum_time_limit_and_success_window():
+    env = make_raw(PENDULUM, time_limit=2)
+    env.reset(seed=0, options={"angle": 0.0, "speed": 0.0})
+    assert env.step(np.zeros(1, np.float32))[2:4] == (False, False)
+    *_, terminated, truncated, info = env.step(np.zeros(1, np.float32))
+    assert (terminated, truncated, info) == (False, True, {"is_success": True})
+    env = make_raw(PENDULUM, time_limit=8)  # success: upright after each of steps 6, 7 and 8
+    for hanging, success in [(5, True), (6, False)]:
+        env.reset(seed=0, options={"angle": np.pi, "speed": 0.0})
+        for _ in range(hanging):
+            env.step(np.zeros(1, np.float32))
+        env._angle, env._speed = 0.0, 0.0  # teleported to the top
+        info = [env.step(np.zeros(1, np.float32))[4] for _ in range(8 - hanging)][-1]
+        assert info == {"is_success": success}
+
+
+@pytest.mark.parametrize("noise_std", [0.0, 0.05, 0.3])
+def test_pendulum_observations_hide_the_speed_behind_noise(noise_std):
+    env = make_raw(PENDULUM, noise_std=noise_std)
+    assert env.observation_space.shape == (2,)
+    assert env.observation_space.high[0] == np.float32(1 + 4 * noise_std)
+    env.reset(seed=1)
+    errors = []
+    for _ in range(200):
+        angle = env.state[0]
+        obs = env._obs
+        errors.append(obs - np.array([np.cos(angle), np.sin(angle)], np.float32))
+        env.step(envs.oracle_action(env))
+    errors = np.array(errors)
+    if noise_std == 0:
+        assert np.abs(errors).max() < 1e-6
+    else:
+        assert errors.std() == pytest.approx(noise_std, rel=0.15)
+        assert abs(errors.mean()) < noise_std / 5
+
+
+def two_reading_policy():
+    """The oracle's controller fed with the speed estimated from the last two readings."""
+    from envs.hidden_velocity_pendulum import BALANCE_ANGLE, KD, KP, wrap_angle
+
+    previous: list[float] = []
+
+    def policy(env):
+        if env._t == 0:
+            previous.clear()
+        angle = float(np.arctan2(env._obs[1], env._obs[0]))
+        speed = wrap_angle(angle - previous[-1]) / 0.05 if previous else 0.0
+        previous.append(angle)
+        if abs(angle) < BALANCE_ANGLE:
+            return np.array([np.clip(-(KP * angle + KD * speed) / 2.0, -1, 1)], np.float32)
+        excess = 0.5 * speed**2 + 10.0 * (np.cos(angle) - 1.0)
+        return np.array([1.0 if excess * speed <= 0 else -1.0], np.float32)
+
+    return policy
+
+
+def test_pendulum_needs_memory_and_noise_makes_it_harder():
+    clean, noisy = make_raw(PENDULUM), make_raw(PENDULUM, noise_std=0.05)
+
+    def success_rate(env, policy, n=20):
+        return np.mean([run_episode(env, policy, seed=seed)[2]["is_success"] for seed in range(n)])
+
+    # one step of memory is enough without noise, not with it
+    assert success_rate(clean, two_reading_policy()) == 1.0
+    assert success_rate(noisy, two_reading_policy()) <= 0.1
+    # a memoryless policy (torque from the current reading only) does not swing it up
+    assert success_rate(clean, lambda e: np.clip(-5 * e._obs[1:], -1, 1).astype(np.float32)) <= 0.1
 
 
 # --------------------------------------------------------------------------- benchmark

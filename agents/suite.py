@@ -1,0 +1,215 @@
+"""The memory-task suite benchmark: every task x the default agent, the same agent cold, stock RecurrentPPO.
+
+``python scripts/benchmark_rl.py --suite`` plans one run per (task, agent, seed)
+(:func:`plan_suite`), runs them through :func:`agents.benchmark.run_sweep`
+(resumable, parallel), and writes the table of final greedy returns - the
+interquartile mean over seeds with a 95% bootstrap interval (:mod:`agents.stats`) -
+with the warm-cold and warm-stock differences, as markdown and CSV, and the
+learning curves with their spread (:func:`write_suite`).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from agents.stats import iqm, iqm_difference_interval, iqm_interval
+from agents.training import RunConfig
+
+
+@dataclass(frozen=True)
+class SuiteTask:
+    """One task of the suite.
+
+    Attributes:
+        name: short label (table rows, run names).
+        env: gymnasium id.
+        memory: the kind of memory it tests.
+        timesteps: training budget of every run.
+        env_kwargs: the task's difficulty.
+        held_out: not looked at while choosing the defaults (reported apart).
+    """
+
+    name: str
+    env: str
+    memory: str
+    timesteps: int
+    env_kwargs: dict = field(default_factory=dict)
+    held_out: bool = False
+
+
+SUITE_TASKS: tuple[SuiteTask, ...] = (
+    SuiteTask("tmaze50", "warm_rl/TMaze-v0", "one fact, held long", 1_000_000, {"length": 50}),
+    SuiteTask("copy_first", "warm_rl/CopyFirst-v0", "one fact through noise", 150_000, {"delay": 50}),
+    SuiteTask("delayed_match", "warm_rl/DelayedMatch-v0", "a cue matched after a random delay", 150_000),
+    SuiteTask("cue_recall", "warm_rl/CueRecall-v0", "several facts, recalled in order", 150_000),
+    SuiteTask("copy_first_continuous", "warm_rl/CopyFirstContinuous-v0", "one value, continuous action", 150_000),
+)
+"""The tasks of ``--suite``, with their budgets."""
+
+SUITE_AGENTS: dict[str, dict] = {
+    "warm": {},
+    "cold": {"pretrain": None},
+    "stock": {"algorithm": "RecurrentPPO"},
+    "stock_64": {"algorithm": "RecurrentPPO", "policy_kwargs": {"lstm_hidden_size": 64}},
+}
+"""The agents compared, as RunConfig overrides: the default agent (warmed-up double GRU 64),
+the same agent without pre-training, stock ``RecurrentPPO("MlpLstmPolicy")`` with its own
+defaults (LSTM 256: what a switching user has) and at our width (LSTM 64)."""
+
+AGENT_LABELS = {"warm": "warm (default)", "cold": "cold", "stock": "stock 256", "stock_64": "stock 64"}
+
+
+def run_variant(task: str, agent: str) -> str:
+    """The sweep variant of a (task, agent) pair (it names the runs' checkpoints)."""
+    return f"{task}__{agent}"
+
+
+def plan_suite(
+    base: RunConfig, tasks: Iterable[SuiteTask], agents: Iterable[str], seeds: Iterable[int]
+) -> list[tuple[str, dict]]:
+    """The ``(variant, RunConfig dict)`` runs of a suite sweep, seed-major (early seeds first).
+
+    Args:
+        base: settings shared by every run (n_envs, eval_every, ...).
+        tasks: the tasks.
+        agents: names of :data:`SUITE_AGENTS`.
+        seeds: the seeds.
+
+    Raises:
+        ValueError: an unknown agent name.
+    """
+    agents, tasks = list(agents), list(tasks)
+    for agent in agents:
+        if agent not in SUITE_AGENTS:
+            raise ValueError(f"unknown suite agent {agent!r}; expected one of {sorted(SUITE_AGENTS)}")
+    runs = []
+    for seed in seeds:
+        for task in tasks:
+            for agent in agents:
+                config = replace(base, env=task.env, env_kwargs=dict(task.env_kwargs), timesteps=task.timesteps,
+                                 seed=seed, **SUITE_AGENTS[agent])
+                runs.append((run_variant(task.name, agent), asdict(config)))
+    return runs
+
+
+def _final_returns(results: Sequence[dict]) -> dict[tuple[str, str], list[float]]:
+    """``(task, agent) -> final greedy mean return of each seed``."""
+    groups: dict[tuple[str, str], list[float]] = {}
+    for record in results:
+        task, _, agent = record["variant"].partition("__")
+        groups.setdefault((task, agent), []).append(float(record["mean_return"]))
+    return groups
+
+
+def _interval_text(values: list[float]) -> str:
+    if not values:
+        return "-"
+    low, high = iqm_interval(values)
+    return f"{iqm(values):.2f} [{low:.2f}, {high:.2f}]"
+
+
+def _difference_text(first: list[float], second: list[float]) -> str:
+    if not first or not second:
+        return "-"
+    difference, low, high = iqm_difference_interval(first, second)
+    verdict = "better" if low > 0 else ("worse" if high < 0 else "tie")
+    return f"{difference:+.2f} [{low:+.2f}, {high:+.2f}] {verdict}"
+
+
+def suite_rows(results: Sequence[dict], tasks: Sequence[SuiteTask], agents: Sequence[str]) -> list[dict]:
+    """One row per task with runs: IQM [95% CI] per agent, and warm - cold, warm - stock differences."""
+    groups = _final_returns(results)
+    rows = []
+    for task in tasks:
+        if not any(groups.get((task.name, agent)) for agent in agents):
+            continue
+        row = {"task": task.name, "memory": task.memory, "held_out": task.held_out, "steps": task.timesteps}
+        for agent in agents:
+            values = groups.get((task.name, agent), [])
+            row[agent] = _interval_text(values)
+            row[f"{agent}_seeds"] = len(values)
+        warm = groups.get((task.name, "warm"), [])
+        for other in ("cold", "stock", "stock_64"):
+            if other in agents:
+                row[f"warm - {other}"] = _difference_text(warm, groups.get((task.name, other), []))
+        rows.append(row)
+    return rows
+
+
+def suite_markdown(rows: list[dict], agents: Sequence[str], command: str) -> str:
+    """The suite table as markdown, tuned-on and held-out tasks apart."""
+    differences = [f"warm - {other}" for other in ("cold", "stock", "stock_64") if other in agents]
+    header = ["task", "memory", "steps", *(AGENT_LABELS[a] for a in agents), *differences]
+    lines = [
+        "# The memory-task suite",
+        "",
+        f"Command: `{command}`",
+        "",
+        "Final greedy mean return (evaluation episodes at the end of training): interquartile mean over seeds",
+        "[95% percentile-bootstrap interval]; differences of IQMs with their interval (`better` / `worse`:",
+        "the interval excludes 0). `stock`: `RecurrentPPO(\"MlpLstmPolicy\")` with its own defaults.",
+    ]
+    for held_out, title in ((False, "Tasks the defaults were chosen on"), (True, "Held-out tasks")):
+        part = [r for r in rows if r["held_out"] == held_out]
+        if not part:
+            continue
+        lines += ["", f"## {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for row in part:
+            cells = [row["task"], row["memory"], str(row["steps"])]
+            cells += [f"{row[a]} (n={row[f'{a}_seeds']})" for a in agents] + [row[d] for d in differences]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_suite(results: Sequence[dict], tasks: Sequence[SuiteTask], agents: Sequence[str], out: Path,
+                command: str) -> str:
+    """Writes ``<out>.md``, ``<out>.csv`` and ``<out>.png``; returns the markdown."""
+    out = Path(out)
+    rows = suite_rows(results, tasks, agents)
+    text = suite_markdown(rows, agents, command)
+    out.with_suffix(".md").write_text(text)
+    if rows:
+        with out.with_suffix(".csv").open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        plot_suite_curves(results, [t for t in tasks if any(r["task"] == t.name for r in rows)], agents,
+                          out.with_suffix(".png"))
+    return text
+
+
+def plot_suite_curves(results: Sequence[dict], tasks: Sequence[SuiteTask], agents: Sequence[str], path: Path) -> None:
+    """Greedy evaluation return against env steps per task: median over seeds, min-max band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    columns = min(4, len(tasks))
+    rows = -(-len(tasks) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.2 * rows), squeeze=False)
+    for ax, task in zip(axes.flat, tasks, strict=False):
+        for agent in agents:
+            curves = [r["history"] for r in results if r["variant"] == run_variant(task.name, agent) and r["history"]]
+            if not curves:
+                continue
+            width = min(len(c) for c in curves)
+            steps = [point[0] for point in curves[0][:width]]
+            returns = np.array([[point[2] for point in c[:width]] for c in curves])
+            ax.plot(steps, np.median(returns, axis=0), label=AGENT_LABELS[agent])
+            ax.fill_between(steps, returns.min(axis=0), returns.max(axis=0), alpha=0.2)
+        ax.set_title(task.name + (" (held out)" if task.held_out else ""), fontsize=9)
+        ax.set_xlabel("env steps")
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(tasks):]:
+        ax.axis("off")
+    axes[0, 0].set_ylabel("greedy return")
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,89 @@
+"""The memory-task suite benchmark: statistics, planning, the end-to-end sweep and its table."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agents import suite
+from agents.stats import iqm, iqm_difference_interval, iqm_interval
+from agents.training import RunConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_iqm_cuts_a_quarter_from_each_end():
+    assert iqm([1.0, 2.0, 3.0, 100.0, -50.0]) == pytest.approx(2.0)  # middle three of five
+    assert iqm([4.0, 1.0, 3.0, 2.0]) == pytest.approx(2.5)  # middle two of four
+    assert iqm([7.0]) == 7.0
+    with pytest.raises(ValueError, match="non-empty"):
+        iqm([])
+    with pytest.raises(ValueError, match="non-finite"):
+        iqm([1.0, float("nan")])
+
+
+def test_bootstrap_intervals_cover_the_estimate_and_separate_clear_differences():
+    rng = np.random.default_rng(0)
+    good, bad = rng.normal(1.0, 0.05, 5), rng.normal(0.0, 0.05, 5)
+    low, high = iqm_interval(good)
+    assert low <= iqm(good) <= high and high - low < 0.2
+    assert iqm_interval(good) == iqm_interval(good)  # seeded
+    difference, low, high = iqm_difference_interval(good, bad)
+    assert difference == pytest.approx(iqm(good) - iqm(bad)) and low > 0.8
+    _, low, high = iqm_difference_interval(good, good)
+    assert low < 0 < high
+
+
+def test_plan_suite_is_seed_major_and_applies_each_agent():
+    tasks = suite.SUITE_TASKS[:2]
+    runs = suite.plan_suite(RunConfig(), tasks, ["warm", "cold", "stock"], [0, 1])
+    assert len(runs) == 12
+    assert [c["seed"] for _, c in runs[:6]] == [0] * 6
+    variants = {v: c for v, c in runs if c["seed"] == 0}
+    first = tasks[0]
+    warm, cold, stock = (variants[suite.run_variant(first.name, a)] for a in ("warm", "cold", "stock"))
+    assert warm["pretrain"] == "warmup" and cold["pretrain"] is None and stock["algorithm"] == "RecurrentPPO"
+    assert warm["env"] == first.env and warm["timesteps"] == first.timesteps and warm["env_kwargs"] == first.env_kwargs
+    with pytest.raises(ValueError, match="'hot'"):
+        suite.plan_suite(RunConfig(), tasks, ["hot"], [0])
+
+
+def test_suite_table_marks_better_worse_and_tie():
+    def record(task, agent, value):
+        return {"variant": suite.run_variant(task, agent), "mean_return": value, "history": []}
+
+    tasks = [suite.SuiteTask("a", "x", "m", 10), suite.SuiteTask("b", "y", "m", 10, held_out=True)]
+    results = [record("a", "warm", 1.0 + i / 100) for i in range(5)] + [record("a", "cold", -1.0 + i / 100) for i in
+                                                                           range(5)]
+    results += [record("b", "warm", v) for v in (0.0, 1.0, 0.0, 1.0)] + [record("b", "cold", v) for v in (1.0, 0.0)]
+    rows = suite.suite_rows(results, tasks, ["warm", "cold"])
+    assert rows[0]["warm - cold"].endswith("better") and rows[1]["warm - cold"].endswith("tie")
+    text = suite.suite_markdown(rows, ["warm", "cold"], "cmd")
+    assert "## Held-out tasks" in text and "| a |" in text and "(n=5)" in text
+
+
+def test_suite_sweep_runs_end_to_end_and_resumes(tmp_path):
+    out = tmp_path / "suite"
+    common = [sys.executable, str(ROOT / "scripts" / "benchmark_rl.py"), "--suite", "--tasks", "copy_first",
+              "delayed_match", "--agents", "warm", "stock_64", "--seeds", "0", "--workers", "1", "--n-envs", "2",
+              "--eval-every", "0", "--eval-episodes", "2", "--out", str(out),
+              "--ppo-kwargs", '{"n_steps": 16, "batch_size": 32, "n_epochs": 1}',
+              "--warmup-kwargs", '{"updates": 2, "max_horizon": 10}', "--suite-timesteps", "64"]
+    first = subprocess.run(common, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert first.returncode == 0, first.stderr
+    lines = (tmp_path / "suite.jsonl").read_text().splitlines()
+    assert len(lines) == 4
+    assert {json.loads(line)["variant"] for line in lines} == {
+        "copy_first__warm", "copy_first__stock_64", "delayed_match__warm", "delayed_match__stock_64"}
+    assert all((tmp_path / f"suite.{suffix}").is_file() for suffix in ("md", "csv", "png"))
+    # killed after two runs: the rerun trains only the two missing ones
+    (tmp_path / "suite.jsonl").write_text("\n".join(lines[:2]) + "\n")
+    second = subprocess.run(common, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.count(" seed=0 ") == 2
+    assert len((tmp_path / "suite.jsonl").read_text().splitlines()) == 4
