@@ -48,6 +48,14 @@ SUITE_TASKS: tuple[SuiteTask, ...] = (
     SuiteTask("delayed_match", "warm_rl/DelayedMatch-v0", "a cue matched after a random delay", 150_000),
     SuiteTask("cue_recall", "warm_rl/CueRecall-v0", "several facts, recalled in order", 150_000),
     SuiteTask("copy_first_continuous", "warm_rl/CopyFirstContinuous-v0", "one value, continuous action", 150_000),
+    SuiteTask("repeat_previous", "warm_rl/RepeatPrevious-v0", "short and precise: the symbol 4 steps back", 150_000,
+              {"k": 4, "length": 50}),
+    SuiteTask("count_events", "warm_rl/CountEvents-v0", "accumulation: count events, report at the end", 150_000,
+              {"length": 50, "p": 0.1}),
+    SuiteTask("key_value", "warm_rl/KeyValueRecall-v0", "bindings: the value of a queried key", 150_000,
+              held_out=True),
+    SuiteTask("pendulum", "warm_rl/HiddenVelocityPendulum-v0", "control with hidden velocity, noisy", 300_000,
+              {"noise_std": 0.02}, held_out=True),
 )
 """The tasks of ``--suite``, with their budgets."""
 
