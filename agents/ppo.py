@@ -18,7 +18,7 @@ from agents.defaults import (
     DEFAULT_VAA_HORIZON,
     DEFAULT_WARMUP_ENV_STEPS,
 )
-from agents.policies import RENAMED_KWARGS, CnnWarmPolicy, MlpWarmPolicy, MultiInputWarmPolicy
+from agents.policies import RENAMED_KWARGS, CnnWarmPolicy, MlpWarmPolicy, MultiInputWarmPolicy, WarmRecurrentPolicy
 from agents.warmup import check_warmup_arguments, log_rollout_vaa, warm_up_if_needed
 from warm_rl.validation import reject_renamed
 
@@ -103,6 +103,14 @@ class WarmRecurrentPPO(RecurrentPPO):
         super().__init__(policy, env, ent_coef=ent_coef, **kwargs)
 
     def _setup_model(self) -> None:
+        policy_class = self.policy_class
+        if not (isinstance(policy_class, type) and issubclass(policy_class, WarmRecurrentPolicy)):
+            name = getattr(policy_class, "__name__", repr(policy_class))
+            raise TypeError(
+                f"WarmRecurrentPPO needs a WarmRecurrentPolicy, got {name}: for a stock RecurrentPPO model use "
+                "sb3_contrib.RecurrentPPO(.load), or build WarmRecurrentPPO('MlpWarmPolicy' / 'CnnWarmPolicy' / "
+                "'MultiInputWarmPolicy', env)"
+            )
         # Models saved before a policy argument was renamed load under the new name
         # (a new model with an old name was refused in __init__).
         for old, new in RENAMED_KWARGS.items():

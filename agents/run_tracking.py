@@ -8,7 +8,10 @@ with any SB3 algorithm.
 from __future__ import annotations
 
 import json
+import os
 import re
+import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,16 +22,77 @@ from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
 from agents.evaluation import evaluate
 
 
+def first_non_finite(module: th.nn.Module) -> str | None:
+    """The name of the first parameter of ``module`` holding a NaN or an infinity (None: all finite)."""
+    named = list(module.named_parameters())
+    if not named:
+        return None
+    finite = th.stack([param.detach().isfinite().all() for _, param in named])
+    if bool(finite.all()):
+        return None
+    return named[int((~finite).nonzero()[0, 0])][0]
+
+
+def save_model(model, path: str | Path) -> Path:
+    """Saves an SB3 model atomically, and never with non-finite weights.
+
+    Written to ``<path>.partial`` and then renamed over ``path``: a kill mid-write
+    leaves the previous file intact.
+
+    Raises:
+        FloatingPointError: a policy parameter is non-finite (nothing is written).
+    """
+    path = Path(path)
+    bad = first_non_finite(model.policy)
+    if bad is not None:
+        raise FloatingPointError(f"not saving {path}: parameter {bad!r} is non-finite")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    model.save(partial)
+    os.replace(partial, path)
+    return path
+
+
 class NanGuard(BaseCallback):
-    """Stops training with a clear error when a policy parameter becomes non-finite."""
+    """Stops training with a clear error at the first optimiser step that makes a parameter non-finite.
+
+    A post-step hook on ``model.policy.optimizer`` checks every parameter after every
+    step (one device synchronisation per step) and raises a ``FloatingPointError``
+    naming the parameter, the optimiser step and the env step; nothing after it is
+    saved, so the newest checkpoint keeps the latest finite weights. The weights are
+    also checked at every rollout end.
+    """
+
+    def __init__(self, verbose: int = 0) -> None:
+        super().__init__(verbose)
+        self._handle = None
+        self.steps = 0
+
+    def _on_training_start(self) -> None:
+        self._handle = self.model.policy.optimizer.register_step_post_hook(self._after_step)
+
+    def _after_step(self, optimizer, args, kwargs) -> None:
+        self.steps += 1
+        bad = first_non_finite(self.model.policy)
+        if bad is not None:
+            raise FloatingPointError(
+                f"parameter {bad!r} became non-finite at optimiser step {self.steps} of this learn() call "
+                f"(the update after env step {self.model.num_timesteps}); lower the learning rate. "
+                "The newest checkpoint holds the latest finite weights"
+            )
+
+    def _on_training_end(self) -> None:
+        if self._handle is not None:
+            self._handle.remove()
+            self._handle = None
 
     def _on_rollout_end(self) -> None:
-        for name, param in self.model.policy.named_parameters():
-            if not bool(th.isfinite(param).all()):
-                raise FloatingPointError(
-                    f"parameter {name!r} became non-finite at step {self.model.num_timesteps}; "
-                    "the last checkpoint holds the latest finite weights"
-                )
+        bad = first_non_finite(self.model.policy)
+        if bad is not None:
+            raise FloatingPointError(
+                f"parameter {bad!r} became non-finite at step {self.model.num_timesteps}; "
+                "the newest checkpoint holds the latest finite weights"
+            )
 
     def _on_step(self) -> bool:
         return True
@@ -104,19 +168,21 @@ class TrainingEpisodeStats(BaseCallback):
 
 
 class KeepLastCheckpoints(CheckpointCallback):
-    """SB3's CheckpointCallback that deletes all but the ``keep`` newest checkpoints."""
+    """SB3's CheckpointCallback, atomic (:func:`save_model`), keeping only the ``keep`` newest checkpoints."""
 
     def __init__(self, save_freq: int, save_path: str, keep: int = 2) -> None:
         super().__init__(save_freq, save_path, name_prefix="model")
         self.keep = keep
 
     def _on_step(self) -> bool:
-        result = super()._on_step()
         if self.n_calls % self.save_freq == 0:
+            path = save_model(self.model, self._checkpoint_path(extension="zip"))
+            if self.verbose >= 2:
+                print(f"Saving model checkpoint to {path}")
             found = sorted(_numbered_checkpoints(Path(self.save_path)))
-            for _, path in found[: -self.keep]:
-                path.unlink(missing_ok=True)
-        return result
+            for _, old in found[: -self.keep]:
+                old.unlink(missing_ok=True)
+        return True
 
 
 class RecordWarmup(BaseCallback):
@@ -179,8 +245,24 @@ def _numbered_checkpoints(directory: Path) -> list[tuple[int, Path]]:
     return found
 
 
+def _unreadable(path: Path) -> str | None:
+    """Why an SB3 zip cannot be loaded (None: it looks whole)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            broken = archive.testzip()
+    except (zipfile.BadZipFile, OSError) as error:
+        return f"{type(error).__name__}: {error}"
+    if "data" not in names or "policy.pth" not in names:
+        return f"missing {sorted({'data', 'policy.pth'} - names)}"
+    return None if broken is None else f"corrupt member {broken}"
+
+
 def latest_checkpoint(directory: Path, max_steps: int | None = None) -> Path | None:
-    """The checkpoint with the most steps in ``directory`` (``*_<steps>_steps.zip``).
+    """The readable checkpoint with the most steps in ``directory`` (``*_<steps>_steps.zip``).
+
+    An unreadable newer checkpoint (truncated by a kill while it was written by an
+    older version, a full disk, ...) is skipped with a warning.
 
     Args:
         directory: the checkpoint folder.
@@ -188,7 +270,12 @@ def latest_checkpoint(directory: Path, max_steps: int | None = None) -> Path | N
             a run must not start from its future).
     """
     found = [item for item in _numbered_checkpoints(directory) if max_steps is None or item[0] <= max_steps]
-    return max(found)[1] if found else None
+    for _, path in sorted(found, reverse=True):
+        reason = _unreadable(path)
+        if reason is None:
+            return path
+        warnings.warn(f"skipping unreadable checkpoint {path} ({reason}); trying the previous one", stacklevel=2)
+    return None
 
 
 def warmup_summary(result: dict) -> dict[str, float | None]:

@@ -40,6 +40,7 @@ from agents.run_tracking import (
     RunRecord,
     TrainingEpisodeStats,
     latest_checkpoint,
+    save_model,
     warmup_summary,
 )
 from agents.wrappers import PreviousActionReward, TruncationAsTermination
@@ -330,7 +331,7 @@ def train_agent(
             progress_bar=progress_bar,
         )
     if save_path is not None:
-        model.save(save_path)
+        save_model(model, save_path)
     evaluation = evaluate(model, eval_env, config.eval_episodes)
     result = getattr(model, "warmup_result", None)  # stock RecurrentPPO has none
     warm = warmup_summary(result) if result else (record.warmup if record else {})

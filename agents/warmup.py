@@ -212,8 +212,10 @@ class WarmupCallback(BaseCallback):
     """Warm-up for a plain ``RecurrentPPO(WarmRecurrentPolicy, ...)``, as WarmRecurrentPPO does it.
 
     Warms the policy up when training starts (unless already warmed up, loaded, or
-    built with ``warmup=None``), stores the outcome on ``model.warmup_result``, and
-    logs ``train/vaa`` every ``vaa_every`` rollouts.
+    built with ``pretrain=None``), stores the outcome on ``model.warmup_result``, and
+    logs ``train/vaa`` every ``vaa_every`` rollouts. A model whose policy is not a
+    :class:`WarmRecurrentPolicy` (e.g. stock ``MlpLstmPolicy``) makes ``learn`` raise
+    a ``TypeError`` when training starts.
 
     Args:
         warmup_env_steps: env steps collected with the initial policy.
@@ -245,6 +247,7 @@ class WarmupCallback(BaseCallback):
         return getattr(getattr(self, "model", None), "warmup_result", None)
 
     def _on_training_start(self) -> None:
+        _check_policy(self.model)  # a stock policy has nothing to warm up: say so rather than do nothing
         result = warm_up_if_needed(self.model, self.warmup_env_steps, self.vaa_horizon)
         if result is not None and self.verbose:
             print(f"warm-up: VAA {result['vaa_before']:.3f} -> {result['vaa_after']:.3f}")

@@ -488,3 +488,16 @@ def test_run_config_builds_and_resumes_the_stock_baseline(tmp_path):
     assert first.timesteps == 256 and first.vaa_after is None
     resumed = train_agent(RunConfig(**{**vars(config), "timesteps": 320}), save=tmp_path / "stock.zip", resume=True)
     assert resumed.timesteps >= 320
+
+
+def test_warm_up_is_never_skipped_silently(tmp_path):
+    stock = RecurrentPPO("MlpLstmPolicy", tmaze_env(), **TINY_PPO)
+    with pytest.raises(TypeError, match="MlpLstmPolicy|RecurrentActorCriticPolicy"):
+        stock.learn(32, callback=WarmupCallback(warmup_env_steps=32))
+    stock.save(tmp_path / "stock.zip")
+    with pytest.raises(TypeError, match="RecurrentActorCriticPolicy.*sb3_contrib.RecurrentPPO"):
+        WarmRecurrentPPO.load(tmp_path / "stock.zip")
+    from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy
+
+    with pytest.raises(TypeError, match="needs a WarmRecurrentPolicy"):
+        WarmRecurrentPPO(RecurrentActorCriticPolicy, tmaze_env(), **TINY_PPO)

@@ -279,3 +279,44 @@ def test_shared_flags_default_to_the_run_config_and_reach_it():
         "brc", False, "linear", {"gamma": 0.9}, 7)
     with pytest.raises(SystemExit):
         parser.parse_args(["--cell", "rnn"])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy's overflow in the diverging rollout statistics
+def test_a_diverging_update_stops_at_once_and_saves_nothing_non_finite(tmp_path):
+    import torch
+
+    settings = {**TINY_RUN, "keep_checkpoints": 10, "ppo_kwargs": {**TINY_RUN["ppo_kwargs"], "learning_rate": 1e20}}
+    config = RunConfig(**settings, timesteps=256, lr_schedule="constant")
+    with pytest.raises(FloatingPointError, match=r"parameter '.+' became non-finite at optimiser step \d+"):
+        train_agent(config, save=tmp_path / "run.zip")
+    assert not (tmp_path / "run.zip").exists(), "the final model is never written with non-finite weights"
+    for path in (tmp_path / "run_checkpoints").glob("*.zip"):
+        model = WarmRecurrentPPO.load(path)
+        assert all(bool(torch.isfinite(p).all()) for p in model.policy.parameters()), path
+    assert not list((tmp_path / "run_checkpoints").glob("*.partial"))
+
+
+def test_a_truncated_newest_checkpoint_resumes_from_the_previous_one(tmp_path):
+    save = tmp_path / "run.zip"
+    train_agent(RunConfig(**TINY_RUN, timesteps=128), save=save)
+    folder = tmp_path / "run_checkpoints"
+    newest = folder / "model_128_steps.zip"
+    newest.write_bytes(newest.read_bytes()[:500])  # killed mid-write by an older version
+    with pytest.warns(UserWarning, match="skipping unreadable checkpoint .*model_128_steps.zip"):
+        assert latest_checkpoint(folder) == folder / "model_96_steps.zip"  # checkpoints every 32 steps, 2 kept
+    with pytest.warns(UserWarning, match="unreadable"):
+        resumed = train_agent(RunConfig(**TINY_RUN, timesteps=160), save=save, resume=True)
+    assert resumed.timesteps == 160
+
+
+def test_save_model_refuses_non_finite_weights(tmp_path):
+    import torch
+
+    from agents.run_tracking import save_model
+
+    model = build_model(RunConfig(**TINY_RUN))
+    with torch.no_grad():
+        next(model.policy.parameters()).fill_(float("nan"))
+    with pytest.raises(FloatingPointError, match="not saving"):
+        save_model(model, tmp_path / "bad.zip")
+    assert not list(tmp_path.iterdir())
