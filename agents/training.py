@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -291,33 +292,119 @@ def _run_callbacks(config: RunConfig, eval_env, checkpoint_dir: Path | None, rec
     return _RunCallbacks(callbacks, periodic, stats)
 
 
+RESUME_FREE_FIELDS: tuple[str, ...] = (
+    "timesteps", "eval_episodes", "eval_every", "stats_every", "checkpoint_every", "keep_checkpoints", "device",
+)
+"""RunConfig fields a resumed run may change (a longer budget, bookkeeping); every other must match."""
+
+RUN_CONFIG_FILE = "run_config.json"
+"""The run's configuration, stored in its checkpoint folder when it starts."""
+
+
+def _mismatched_fields(stored: dict, config: RunConfig) -> list[str]:
+    """``"field: stored -> given"`` for every field of ``config`` that differs from the stored run's."""
+    from agents.benchmark import upgrade_config  # the stored config may hold renamed fields
+
+    stored = upgrade_config(stored)
+    given = asdict(config)
+    return [
+        f"{name}: {stored.get(name)!r} (run) vs {value!r} (given)"
+        for name, value in given.items()
+        if name not in RESUME_FREE_FIELDS and name in stored and stored[name] != value
+    ]
+
+
+def move_run_aside(save: str | Path) -> Path | None:
+    """Moves a run's final model, checkpoints and record into ``<stem>_old_<time>/`` (never deletes).
+
+    Returns:
+        The folder they went to, or None when there was nothing to move.
+    """
+    paths = [p for p in _checkpoint_paths(save) if p is not None and p.exists()]
+    if not paths:
+        return None
+    save = Path(save)
+    aside = save.with_name(f"{save.stem}_old_{time.strftime('%Y%m%d-%H%M%S')}")
+    aside.mkdir(parents=True)
+    for path in paths:
+        path.rename(aside / path.name)
+    return aside
+
+
+def _checkpoint_to_resume(config: RunConfig, checkpoint_dir: Path | None, resume: bool) -> Path | None:
+    """The checkpoint a run continues from, after checking that it is the same run.
+
+    Raises:
+        ValueError: checkpoints of an earlier run exist and ``resume`` is off; the stored
+            configuration differs from ``config`` (the differing fields are listed); or
+            the run is already longer than ``config.timesteps``.
+    """
+    if checkpoint_dir is None or not checkpoint_dir.is_dir() or not any(checkpoint_dir.glob("*_steps.zip")):
+        return None
+    where = checkpoint_dir.parent / checkpoint_dir.name.removesuffix("_checkpoints")
+    if not resume:
+        raise ValueError(f"{checkpoint_dir} holds checkpoints of an earlier run: --resume continues it, "
+                         f"--force-new starts over (moving {where}* aside)")
+    stored = checkpoint_dir / RUN_CONFIG_FILE
+    if stored.is_file():
+        different = _mismatched_fields(json.loads(stored.read_text()), config)
+        if different:
+            raise ValueError(f"--resume: the run in {checkpoint_dir} was made with other settings: "
+                             + "; ".join(different) + ". Use the run's settings, or --force-new to start over")
+    checkpoint = latest_checkpoint(checkpoint_dir, config.timesteps)
+    if checkpoint is None:
+        raise ValueError(f"--resume: every checkpoint in {checkpoint_dir} is beyond timesteps={config.timesteps} "
+                         "(or unreadable); give a budget at least that long, or --force-new")
+    return checkpoint
+
+
 def train_agent(
     config: RunConfig,
     save: str | Path | None = None,
     resume: bool = False,
+    force_new: bool = False,
     tensorboard_log: str | None = None,
     progress_bar: bool = False,
     verbose: int = 0,
+    say: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Trains, checkpoints, evaluates.
 
     Args:
         config: the run.
         save: final model path (``.zip``); checkpoints go to ``<save>_checkpoints/``.
-        resume: continue from the latest checkpoint in that folder, if any.
+        resume: continue from the latest checkpoint in that folder, if any (it must be
+            the same run: the stored configuration is compared, see
+            :data:`RESUME_FREE_FIELDS`). A finished run is evaluated and left unchanged.
+        force_new: start over even if the run exists, moving its files aside
+            (:func:`move_run_aside`).
+        say: where messages about the run go (moved aside, starting fresh, already
+            finished); e.g. ``print``. None: silent.
         tensorboard_log: TensorBoard folder.
         progress_bar: show SB3's progress bar.
         verbose: SB3 verbosity.
 
     Returns:
         A :class:`RunResult`.
+
+    Raises:
+        ValueError: see :func:`_checkpoint_to_resume` (nothing is changed then).
     """
     start = time.perf_counter()
+    save_path, checkpoint_dir, record_path = _checkpoint_paths(save)
+    if force_new and save_path is not None:
+        aside = move_run_aside(save_path)
+        if aside is not None and say is not None:
+            say(f"--force-new: the earlier run was moved to {aside}")
+    checkpoint = _checkpoint_to_resume(config, checkpoint_dir, resume)
+    if resume and checkpoint is None and say is not None and save_path is not None:
+        say(f"--resume: no checkpoint in {checkpoint_dir}, starting fresh")
     env = _make_env(config, config.seed, config.n_envs)
     eval_env = _make_env(config, config.seed + 10_000, min(config.n_envs, 8))
-    save_path, checkpoint_dir, record_path = _checkpoint_paths(save)
-    checkpoint = latest_checkpoint(checkpoint_dir, config.timesteps) if (resume and checkpoint_dir) else None
     model = _model_to_train(config, env, checkpoint, tensorboard_log, verbose)
+    if checkpoint is None and checkpoint_dir is not None:
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        (checkpoint_dir / RUN_CONFIG_FILE).write_text(json.dumps(asdict(config), indent=2))
     record = None
     if record_path is not None:
         record = RunRecord.load_or_new(record_path, model.num_timesteps if checkpoint is not None else None)
@@ -330,8 +417,10 @@ def train_agent(
             reset_num_timesteps=checkpoint is None,
             progress_bar=progress_bar,
         )
-    if save_path is not None:
-        save_model(model, save_path)
+        if save_path is not None:
+            save_model(model, save_path)
+    elif say is not None:
+        say(f"--resume: the run is finished ({model.num_timesteps} steps); evaluating it, changing nothing")
     evaluation = evaluate(model, eval_env, config.eval_episodes)
     result = getattr(model, "warmup_result", None)  # stock RecurrentPPO has none
     warm = warmup_summary(result) if result else (record.warmup if record else {})

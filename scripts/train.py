@@ -4,6 +4,7 @@
     python scripts/train.py --env warm_rl/TMaze-v0 --env-kwargs '{"length": 30}' \
         --timesteps 500000 --save runs/tmaze30.zip --tensorboard-log runs/tb
     python scripts/train.py --save runs/tmaze30.zip --resume   # continue a killed run
+    python scripts/train.py --save runs/tmaze30.zip --force-new  # start over, the old run moved aside
 """
 
 from __future__ import annotations
@@ -37,12 +38,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--checkpoint-every", type=int, default=RunConfig.checkpoint_every)
     parser.add_argument("--tensorboard-log", default=None)
     parser.add_argument("--save", default=None, help="model path; checkpoints in <save>_checkpoints/")
-    parser.add_argument("--resume", action="store_true", help="continue from the latest checkpoint")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from the latest checkpoint (the same settings; a longer --timesteps is fine)")
+    parser.add_argument("--force-new", action="store_true",
+                        help="start over although --save exists, moving the earlier run aside (never deleting it)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_renamed_flags(parser)
     args = parser.parse_args(argv)
+    if args.resume and args.force_new:
+        parser.error("--resume and --force-new exclude each other")
     if args.resume and args.save is None:
         parser.error("--resume needs --save (the run whose checkpoints to continue)")
     return args
@@ -67,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         checkpoint_every=args.checkpoint_every,
     )
     result = train_agent(
-        config, save=args.save, resume=args.resume, tensorboard_log=args.tensorboard_log,
+        config, save=args.save, resume=args.resume, force_new=args.force_new,
+        say=lambda message: print(message, file=sys.stderr), tensorboard_log=args.tensorboard_log,
         progress_bar=not args.no_progress,
     )
     if args.json:

@@ -320,3 +320,31 @@ def test_save_model_refuses_non_finite_weights(tmp_path):
     with pytest.raises(FloatingPointError, match="not saving"):
         save_model(model, tmp_path / "bad.zip")
     assert not list(tmp_path.iterdir())
+
+
+def test_resume_refuses_another_run_and_force_new_moves_the_old_one_aside(tmp_path):
+    save = tmp_path / "run.zip"
+    train_agent(RunConfig(**TINY_RUN, timesteps=64), save=save)
+    folder = tmp_path / "run_checkpoints"
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    model_bytes = save.read_bytes()
+    with pytest.raises(ValueError, match=r"cell: 'gru' \(run\) vs 'lstm' \(given\).*hidden_size: 8 \(run\) vs 16"):
+        train_agent(RunConfig(**{**TINY_RUN, "hidden_size": 16}, cell="lstm", timesteps=96), save=save, resume=True)
+    with pytest.raises(ValueError, match="beyond timesteps=16"):  # checkpoints at 32 and 64 steps
+        train_agent(RunConfig(**TINY_RUN, timesteps=16), save=save, resume=True)
+    with pytest.raises(ValueError, match="--resume continues it, --force-new starts over"):
+        train_agent(RunConfig(**TINY_RUN, timesteps=64), save=save)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before and save.read_bytes() == model_bytes
+
+    said = []
+    finished = train_agent(RunConfig(**TINY_RUN, timesteps=64), save=save, resume=True, say=said.append)
+    assert finished.timesteps == 64 and "finished" in said[-1]
+    assert save.read_bytes() == model_bytes, "a finished run is left unchanged"
+
+    fresh = train_agent(RunConfig(**{**TINY_RUN, "hidden_size": 16}, timesteps=32), save=save, force_new=True,
+                        say=said.append)
+    assert fresh.timesteps == 32 and "moved to" in said[-1]
+    aside = [p for p in tmp_path.iterdir() if p.name.startswith("run_old_")]
+    assert len(aside) == 1 and (aside[0] / "run.zip").read_bytes() == model_bytes
+    assert (aside[0] / "run_checkpoints" / "model_64_steps.zip").is_file()
+    assert json.loads((folder / "run_config.json").read_text())["hidden_size"] == 16
