@@ -220,3 +220,30 @@ def test_vaa_steps_was_renamed_horizon(function):
 def test_warmup_config_checks_types_and_values(field, value, error):
     with pytest.raises(error, match=f"WarmupConfig.{field}"):
         WarmupConfig(**{field: value})
+
+
+def _tiny_warmup_data():
+    generator = torch.Generator().manual_seed(0)
+    return torch.randn(50, 32, 1, generator=generator), torch.full((32,), 50)
+
+
+def test_a_diverged_warm_up_is_reported_warned_or_raised():
+    torch.manual_seed(0)
+    net = RecurrentNet("gru", 1, 16)
+    with pytest.warns(UserWarning, match=r"warm-up diverged: .*\|w\| = .*try a smaller lr than 1e\+06"):
+        report = warm_up(net, _tiny_warmup_data(), WarmupConfig(lr=1e6, updates=20, max_horizon=30, seed=0))
+    assert report.diverged is not None and "warm weights reached" in report.diverged
+    torch.manual_seed(0)
+    with pytest.raises(RuntimeError, match="warm-up diverged"):
+        warm_up(RecurrentNet("gru", 1, 16), _tiny_warmup_data(),
+                WarmupConfig(lr=1e6, updates=20, max_horizon=30, seed=0, if_diverged="raise"))
+    with pytest.raises(ValueError, match="'maybe'"):
+        WarmupConfig(if_diverged="maybe")
+
+
+def test_an_overflowing_warm_up_restarts_then_fails_clearly_with_finite_weights():
+    torch.manual_seed(0)
+    net = RecurrentNet("gru", 1, 16)
+    with pytest.raises(RuntimeError, match=r"Adam's step overflowed\) at update \d+ .* after 1 restart"):
+        warm_up(net, _tiny_warmup_data(), WarmupConfig(lr=1e38, updates=5, max_horizon=10, restarts=1, seed=0))
+    assert all(bool(torch.isfinite(p).all()) for p in net.parameters())

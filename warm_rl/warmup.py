@@ -22,10 +22,16 @@ from torch import Tensor
 from warm_rl.network import RecurrentNet
 from warm_rl.sequences import SequenceSet, as_padded
 from warm_rl.vaa import vaa_star_padded
-from warm_rl.validation import check_bool, check_int, check_number, refuse_renamed_fields, reject_renamed
+from warm_rl.validation import check_bool, check_choice, check_int, check_number, refuse_renamed_fields, reject_renamed
 
 STUCK_THRESHOLD = 0.98
 """A layer whose VAA* ends above this is stuck (states too extreme) and is restarted."""
+
+WEIGHT_LIMIT = 1e3
+"""A warm-up whose warm weights grew beyond this magnitude is reported as diverged."""
+
+IF_DIVERGED: tuple[str, ...] = ("warn", "raise")
+"""Values of ``WarmupConfig.if_diverged``."""
 
 RENAMED_FIELDS: dict[str, str] = {"steps": "updates", "max_steps": "max_horizon", "increment": "horizon_increment"}
 """Old :class:`WarmupConfig` field names and their new names (the old ones raise ``TypeError``)."""
@@ -48,6 +54,12 @@ class WarmupConfig:
             re-initialised and warmed up again.
         progress: show a progress bar.
         seed: seed of the batches, cuts and perturbations (random if None).
+        if_diverged: ``"warn"`` (default) or ``"raise"`` (``RuntimeError``) when the
+            warm-up ends diverged: warm weights beyond :data:`WEIGHT_LIMIT` (a too
+            large ``lr``). The reason is in ``WarmupReport.diverged`` either way.
+            The final VAA* is not a criterion: warm-ups that work end far from the
+            target too (the default T-maze agents' at 0.37-0.74 for ``target``
+            0.95: VAA* at ``M = max_horizon`` is the hardest measurement).
     """
 
     updates: int = 100
@@ -60,8 +72,10 @@ class WarmupConfig:
     restarts: int = 3
     progress: bool = False
     seed: int | None = None
+    if_diverged: str = "warn"
 
     def __post_init__(self) -> None:
+        check_choice("WarmupConfig.if_diverged", self.if_diverged, IF_DIVERGED)
         for name in ("updates", "batch_size", "max_horizon"):
             check_int(f"WarmupConfig.{name}", getattr(self, name), minimum=1)
         for name in ("horizon_increment", "restarts"):
@@ -106,6 +120,7 @@ class WarmupReport:
         restarts: how many restarts happened.
         restarted_layers: the layers re-initialised at each restart.
         final_vaa_star: VAA* per layer at ``M = max_horizon`` after warm-up.
+        diverged: why the warm-up counts as diverged (None: it did not).
         seconds: wall time.
     """
 
@@ -115,6 +130,7 @@ class WarmupReport:
     restarts: int = 0
     restarted_layers: list[list[int]] = field(default_factory=list)
     final_vaa_star: list[float] = field(default_factory=list)
+    diverged: str | None = None
     seconds: float = 0.0
 
     @property
@@ -208,7 +224,24 @@ def warm_up(
             _reinitialise(net, active, report)
     net.warmed_up = True
     report.seconds = time.perf_counter() - start
+    _check_divergence(net, config, report)
     return report
+
+
+def _check_divergence(net: RecurrentNet, config: WarmupConfig, report: WarmupReport) -> None:
+    """Sets ``report.diverged`` and warns or raises (``config.if_diverged``) when the warm-up diverged."""
+    reasons = []
+    largest = max((float(p.detach().abs().max()) for group in net.warm_parameters() for p in group), default=0.0)
+    if largest > WEIGHT_LIMIT:
+        reasons.append(f"warm weights reached |w| = {largest:.3g} (> {WEIGHT_LIMIT:g})")
+    if not reasons:
+        return
+    report.diverged = "; ".join(reasons)
+    message = (f"warm-up diverged: {report.diverged}, final VAA* {[round(v, 3) for v in report.final_vaa_star]}; "
+               f"try a smaller lr than {config.lr:g}")
+    if config.if_diverged == "raise":
+        raise RuntimeError(message)
+    warnings.warn(message, stacklevel=3)
 
 
 def _seed_of(config: WarmupConfig) -> int:
@@ -232,8 +265,9 @@ def _give_up(failure: _NonFiniteLoss | None, layers: list[int], report: WarmupRe
     """Out of restarts: raises for a non-finite loss, warns for stuck layers."""
     if failure is not None:
         raise RuntimeError(
-            f"warm-up loss became non-finite at update {failure.update} (layers {failure.layers}) "
-            f"and stayed so after {report.restarts} restart(s); try a smaller lr or max_horizon"
+            f"warm-up became non-finite (its loss, a gradient or a weight, or Adam's step overflowed) at update "
+            f"{failure.update} (layers {failure.layers}) and stayed so after {report.restarts} restart(s); "
+            "try a smaller lr or max_horizon"
         )
     warnings.warn(
         f"layer(s) {layers} still have VAA* > {STUCK_THRESHOLD} after {report.restarts} restart(s); "
@@ -277,7 +311,14 @@ def _run(
             loss.backward()
             if not all(bool(torch.isfinite(p.grad).all()) for p in params if p.grad is not None):
                 return _NonFiniteLoss(report.updates, active)
-            optimizer.step()
+            try:
+                optimizer.step()
+            except (RuntimeError, OverflowError) as error:  # Adam's arithmetic overflowed (huge lr)
+                if "overflow" not in str(error):
+                    raise
+                return _NonFiniteLoss(report.updates, active)
+            if not all(bool(torch.isfinite(p).all()) for p in params):
+                return _NonFiniteLoss(report.updates, active)
             _record(report, net.num_layers, active, values, loss_value, horizon, callback)
             if progress is not None:
                 progress.set_postfix(loss=f"{loss_value:.4f}", M=horizon)
