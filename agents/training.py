@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
 from sb3_contrib import RecurrentPPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.env_util import make_vec_env
@@ -45,7 +46,7 @@ from agents.run_tracking import (
     warmup_summary,
 )
 from agents.wrappers import PreviousActionReward, TruncationAsTermination
-from warm_rl.validation import refuse_renamed_fields
+from warm_rl.validation import check_bool, check_int, check_number, refuse_renamed_fields
 
 DEFAULT_ENV = "warm_rl/TMaze-v0"
 
@@ -156,6 +157,35 @@ class RunConfig:
         for name in SCHEDULE_FIELDS:
             if getattr(self, name) not in SCHEDULES:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r}; expected one of {SCHEDULES}")
+        self._check_values()
+
+    def _check_values(self) -> None:
+        """Nonsense settings fail here, before any work (each message names the value)."""
+        for name in ("timesteps", "n_envs", "checkpoint_every", "keep_checkpoints", "eval_episodes",
+                     "vaa_horizon", "warmup_env_steps", "hidden_size", "num_layers"):
+            check_int(f"RunConfig.{name}", getattr(self, name), minimum=1)
+        for name in ("eval_every", "stats_every", "seed"):
+            check_int(f"RunConfig.{name}", getattr(self, name), minimum=0)
+        for name in ("double", "feature_skip", "prev_action_reward", "horizon_terminal"):
+            check_bool(f"RunConfig.{name}", getattr(self, name))
+        for name in ("env_kwargs", "warmup_kwargs", "lsc_kwargs", "policy_kwargs", "ppo_kwargs"):
+            value = getattr(self, name)
+            if not isinstance(value, dict):
+                raise TypeError(f"RunConfig.{name} must be a dict, got {type(value).__name__} {value!r}")
+        ppo = self.ppo_kwargs
+        for name in ("n_steps", "batch_size", "n_epochs"):
+            if name in ppo:
+                check_int(f"ppo_kwargs[{name!r}]", ppo[name], minimum=1)
+        if "gamma" in ppo:
+            check_number("ppo_kwargs['gamma']", ppo["gamma"], minimum=0.0, maximum=1.0, strict_minimum=True)
+        if "learning_rate" in ppo:
+            check_number("ppo_kwargs['learning_rate']", ppo["learning_rate"], minimum=0.0, strict_minimum=True)
+        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(f"RunConfig.device={self.device!r} but CUDA is not available; use 'cpu' or 'auto'")
+        cell_kwargs = self.policy_kwargs.get("cell_kwargs") or {}
+        if self.algorithm == "WarmRecurrentPPO" and self.cell == "chrono" and "t_max" not in cell_kwargs:
+            raise ValueError("cell='chrono' needs its T_max: policy_kwargs={'cell_kwargs': {'t_max': ...}} "
+                             "(about the longest dependency, e.g. the episode length)")
 
 
 def _make_env(config: RunConfig, seed: int, n_envs: int):

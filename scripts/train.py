@@ -54,11 +54,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    torch.set_num_threads(args.threads)
-    torch.set_flush_denormal(True)  # denormals make long CPU backward passes several times slower
-    config = RunConfig(
+def _run_config(args: argparse.Namespace) -> RunConfig:
+    """The run the flags describe (checked by RunConfig: a bad value raises naming it)."""
+    return RunConfig(
         **run_fields(args),
         env_kwargs=args.env_kwargs,
         num_layers=args.num_layers,
@@ -72,6 +70,17 @@ def main(argv: list[str] | None = None) -> int:
         device=args.device,
         checkpoint_every=args.checkpoint_every,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)  # denormals make long CPU backward passes several times slower
+    try:
+        config = _run_config(args)
+    except (TypeError, ValueError) as error:  # nonsense settings stop before any work
+        print(f"train.py: error: {error}", file=sys.stderr)
+        return 2
     result = train_agent(
         config, save=args.save, resume=args.resume, force_new=args.force_new,
         say=lambda message: print(message, file=sys.stderr), tensorboard_log=args.tensorboard_log,

@@ -348,3 +348,43 @@ def test_resume_refuses_another_run_and_force_new_moves_the_old_one_aside(tmp_pa
     assert len(aside) == 1 and (aside[0] / "run.zip").read_bytes() == model_bytes
     assert (aside[0] / "run_checkpoints" / "model_64_steps.zip").is_file()
     assert json.loads((folder / "run_config.json").read_text())["hidden_size"] == 16
+
+
+@pytest.mark.parametrize("bad, error, match", [
+    ({"timesteps": 0}, ValueError, "timesteps.*0"),
+    ({"timesteps": -5}, ValueError, "-5"),
+    ({"n_envs": 0}, ValueError, "n_envs"),
+    ({"checkpoint_every": 0}, ValueError, "checkpoint_every"),
+    ({"eval_episodes": 0}, ValueError, "eval_episodes"),
+    ({"vaa_horizon": 0}, ValueError, "vaa_horizon"),
+    ({"env_kwargs": [1, 2]}, TypeError, r"env_kwargs must be a dict.*\[1, 2\]"),
+    ({"ppo_kwargs": {"n_steps": 0}}, ValueError, "n_steps"),
+    ({"ppo_kwargs": {"gamma": 1.5}}, ValueError, "gamma.*1.5"),
+    ({"ppo_kwargs": {"gamma": 0.0}}, ValueError, "gamma"),
+    ({"double": "no"}, TypeError, "'no'"),
+    ({"cell": "chrono"}, ValueError, "t_max"),
+])
+def test_nonsense_run_settings_fail_before_any_work(bad, error, match):
+    with pytest.raises(error, match=match):
+        RunConfig(**bad)
+
+
+def test_cuda_without_a_gpu_is_refused():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ValueError, match="'cuda'.*not available"):
+        RunConfig(device="cuda")
+
+
+def test_train_script_reports_a_nonsense_setting_without_training():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train.py"
+    done = subprocess.run([sys.executable, str(script), "--timesteps", "0"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "RunConfig.timesteps must be >= 1, got 0" in done.stderr, done.stderr
+    assert "trained" not in done.stdout
