@@ -127,6 +127,12 @@ class WarmRecurrentPPO(RecurrentPPO):
         warm_up_if_needed(self, self.warmup_env_steps, self.vaa_horizon)
         return result
 
+    def learn(self, total_timesteps: int, callback=None, log_interval: int = 1,
+              tb_log_name: str = "WarmRecurrentPPO", reset_num_timesteps: bool = True, progress_bar: bool = False):
+        """RecurrentPPO's ``learn``; TensorBoard runs are named ``WarmRecurrentPPO_<n>``."""
+        return super().learn(total_timesteps, callback=callback, log_interval=log_interval, tb_log_name=tb_log_name,
+                             reset_num_timesteps=reset_num_timesteps, progress_bar=progress_bar)
+
     def collect_rollouts(self, *args, **kwargs) -> bool:
         finished = super().collect_rollouts(*args, **kwargs)
         self._rollouts_done += 1

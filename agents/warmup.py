@@ -14,6 +14,7 @@ import numpy as np
 import torch as th
 from sb3_contrib import RecurrentPPO
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import TensorBoardOutputFormat
 
 from agents.defaults import DEFAULT_VAA_EVERY, DEFAULT_VAA_HORIZON, DEFAULT_WARMUP_ENV_STEPS
 from agents.policies import Observation, WarmRecurrentPolicy
@@ -102,14 +103,18 @@ def warm_up_model(model: RecurrentPPO, env_steps: int, vaa_horizon: int = DEFAUL
     recurrent backbones, so the features extractors map the episodes the same
     way before and after it.
 
-    Logged (SB3 logger), all under ``warmup/`` whatever the procedure: per warm-up
-    step ``warmup/loss_<net>`` and ``warmup/vaa_star_<net>_<layer>``; per LSC step
-    ``warmup/lsc_loss_<net>`` and ``warmup/lsc_radius_<net>_<term>`` (terms:
-    ``recurrent_<l>``, ``depth_<l>``, ``input``); then ``warmup/seconds``,
-    ``warmup/restarts``, ``warmup/vaa_before`` and ``warmup/vaa_after`` (exact VAA
-    of the actor on the collected sequences, over ``vaa_horizon`` steps), and for
-    LSC ``warmup/lsc_steps`` and ``warmup/lsc_converged`` (1 when every radius
-    reached its target before the step budget).
+    Logged, all under ``warmup/`` whatever the procedure. The per-step curves go to
+    TensorBoard only (the logger's TensorBoard writers, the pre-training step as
+    their x axis): per warm-up step ``warmup/loss_<net>`` and
+    ``warmup/vaa_star_<net>_<layer>``; per LSC step ``warmup/lsc_loss_<net>`` and
+    ``warmup/lsc_radius_<net>_<term>`` (terms: ``recurrent_<l>``, ``depth_<l>``,
+    ``input``). One summary is recorded in the SB3 logger and written with the
+    first training dump (stdout, CSV, TensorBoard, beside ``time/total_timesteps``):
+    ``warmup/seconds``, ``warmup/restarts``, ``warmup/episodes``, ``warmup/env_steps``,
+    ``warmup/vaa_before`` and ``warmup/vaa_after`` (exact VAA of the actor on the
+    collected sequences, over ``vaa_horizon`` steps), and for LSC ``warmup/lsc_steps``
+    and ``warmup/lsc_converged`` (1 when every radius reached its target before the
+    step budget).
 
     Args:
         model: a RecurrentPPO whose policy is a WarmRecurrentPolicy.
@@ -127,18 +132,19 @@ def warm_up_model(model: RecurrentPPO, env_steps: int, vaa_horizon: int = DEFAUL
     features = policy.episode_features(episodes)
     before = vaa(policy.lstm_actor, features["actor"], horizon=vaa_horizon, seed=0)
     logger = model.logger
+    writers = tensorboard_writers(logger)
 
     def log_warmup_step(name: str, step: int, loss: float, values: list[float]) -> None:
-        logger.record(f"warmup/loss_{name}", loss)
-        for layer, value in enumerate(values):
-            logger.record(f"warmup/vaa_star_{name}_{layer}", value)
-        logger.dump(step)
+        for writer in writers:
+            writer.add_scalar(f"warmup/loss_{name}", loss, step)
+            for layer, value in enumerate(values):
+                writer.add_scalar(f"warmup/vaa_star_{name}_{layer}", value, step)
 
     def log_lsc_step(name: str, step: int, loss: float, radii: dict[str, float]) -> None:
-        logger.record(f"warmup/lsc_loss_{name}", loss)
-        for term, value in radii.items():
-            logger.record(f"warmup/lsc_radius_{name}_{term}", value)
-        logger.dump(step)
+        for writer in writers:
+            writer.add_scalar(f"warmup/lsc_loss_{name}", loss, step)
+            for term, value in radii.items():
+                writer.add_scalar(f"warmup/lsc_radius_{name}_{term}", value, step)
 
     done = policy.pretrain_features(features, log_warmup_step, log_lsc_step)
     after = vaa(policy.lstm_actor, features["actor"], horizon=vaa_horizon, seed=0)
@@ -150,15 +156,22 @@ def warm_up_model(model: RecurrentPPO, env_steps: int, vaa_horizon: int = DEFAUL
     logger.record("warmup/vaa_before", before)
     logger.record("warmup/vaa_after", after)
     logger.record("warmup/episodes", len(episodes))
+    logger.record("warmup/env_steps", env_steps)
     if lsc_reports:
         logger.record("warmup/lsc_steps", max(r.steps for r in lsc_reports.values()))
         logger.record("warmup/lsc_converged", float(all(r.stop_reason == "converged" for r in lsc_reports.values())))
-    logger.dump(model.num_timesteps)
+    for writer in writers:
+        writer.flush()
     result: dict = {**warmup_reports, "vaa_before": before, "vaa_after": after, "seconds": seconds}
     if lsc_reports:
         result["lsc"] = lsc_reports
     model.warmup_result = result
     return result
+
+
+def tensorboard_writers(logger) -> list:
+    """The ``SummaryWriter`` of every TensorBoard output of an SB3 logger (none without TensorBoard)."""
+    return [f.writer for f in getattr(logger, "output_formats", []) if isinstance(f, TensorBoardOutputFormat)]
 
 
 def needs_warmup(model: RecurrentPPO) -> bool:

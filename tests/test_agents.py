@@ -202,18 +202,32 @@ def test_warmup_none_disables_and_plain_rpo_needs_warm_policy():
         collect_sequences(stock, 8)
 
 
-def test_logs_warmup_and_train_vaa(tmp_path):
-    model = make_model(vaa_every=1, vaa_horizon=20)
-    model.set_logger(configure(str(tmp_path), ["csv"]))
+def test_logs_warmup_and_train_vaa(tmp_path, capsys):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    model = make_model(vaa_every=1, vaa_horizon=20, verbose=1, tensorboard_log=str(tmp_path / "tb"))
+    model.set_logger(configure(str(tmp_path / "log"), ["stdout", "csv", "tensorboard"]))
     model.learn(64)
-    with (tmp_path / "progress.csv").open() as handle:
+    out = capsys.readouterr().out
+    assert out.count("| warmup/") == 1, "one warm-up summary, with the first training dump"
+    with (tmp_path / "log" / "progress.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    columns = set(rows[0])
-    for key in ("warmup/loss_actor", "warmup/vaa_star_actor_0", "warmup/loss_critic", "warmup/seconds",
-                "warmup/restarts", "train/vaa"):
-        assert key in columns, key
-    losses = [r["warmup/loss_actor"] for r in rows if r["warmup/loss_actor"]]
-    assert len(losses) == TINY_WARMUP["updates"] * (1 + model.warmup_result["actor"].restarts)
+    assert rows and all(row["time/total_timesteps"] for row in rows), "every CSV row is a training row"
+    for key in ("warmup/seconds", "warmup/restarts", "warmup/vaa_before", "warmup/vaa_after", "warmup/env_steps",
+                "train/vaa"):
+        assert key in rows[0], key
+    assert not [key for key in rows[0] if key.startswith("warmup/loss")], "per-step curves stay out of the CSV"
+    events = EventAccumulator(str(tmp_path / "log"))
+    events.Reload()
+    losses = events.Scalars("warmup/loss_actor")
+    assert [e.step for e in losses] == list(range(TINY_WARMUP["updates"] * (1 + model.warmup_result["actor"].restarts)))
+    assert "warmup/vaa_star_critic_0" in events.Tags()["scalars"]
+
+
+def test_tensorboard_runs_are_named_after_the_algorithm(tmp_path):
+    model = make_model(tensorboard_log=str(tmp_path))
+    model.learn(32)
+    assert [p.name for p in tmp_path.iterdir()] == ["WarmRecurrentPPO_1"]
 
 
 def test_entropy_schedule_is_followed_logged_and_saved(tmp_path):
@@ -377,7 +391,7 @@ TINY_LSC = {"max_steps": 6, "batch_size": 8, "seed": 0}
 @pytest.mark.parametrize("pretrain", ["lsc", "warmup+lsc"])
 def test_lsc_pretraining_trains_logs_and_round_trips(tmp_path, pretrain):
     model = make_model(policy_kwargs_extra={"pretrain": pretrain, "lsc": TINY_LSC}, vaa_horizon=20)
-    model.set_logger(configure(str(tmp_path), ["csv"]))
+    model.set_logger(configure(str(tmp_path), ["csv", "tensorboard"]))
     model.learn(64)  # two rollouts of 2 envs x 16 steps after pre-training
     assert model.num_timesteps == 64 and bool(model.policy.warmed_up)
     reports = model.warmup_result["lsc"]
@@ -385,11 +399,15 @@ def test_lsc_pretraining_trains_logs_and_round_trips(tmp_path, pretrain):
     assert reports["actor"].steps == TINY_LSC["max_steps"]
     assert reports["actor"].halves == ("cold" if pretrain == "warmup+lsc" else "both")
     assert ("actor" in model.warmup_result) == (pretrain == "warmup+lsc")  # warm-up reports by backbone
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(tmp_path))
+    events.Reload()
+    assert [e.step for e in events.Scalars("warmup/lsc_loss_actor")] == list(range(TINY_LSC["max_steps"]))
+    assert len(events.Scalars("warmup/lsc_radius_critic_recurrent_0")) == TINY_LSC["max_steps"]
     with (tmp_path / "progress.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    losses = [r["warmup/lsc_loss_actor"] for r in rows if r.get("warmup/lsc_loss_actor")]
-    assert len(losses) == TINY_LSC["max_steps"]
-    assert any(r.get("warmup/lsc_radius_actor_recurrent_0") for r in rows)
+    assert rows[0]["warmup/lsc_steps"] == str(TINY_LSC["max_steps"]) and rows[0]["time/total_timesteps"]
     model.save(tmp_path / "agent.zip")
     loaded = WarmRecurrentPPO.load(tmp_path / "agent.zip", env=tmaze_env())
     assert loaded.policy.pretrain == pretrain

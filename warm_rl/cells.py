@@ -25,6 +25,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from warm_rl.backends import runs_as_scan
 from warm_rl.scan_parts import ScanParts, State, full_length, run_scan
 from warm_rl.torchscript_scans import brc_scan, gru_scan, mgu_scan, nbrc_scan
+from warm_rl.validation import check_choice, check_int, check_number
 
 CELL_NAMES: tuple[str, ...] = ("lstm", "gru", "mgu", "brc", "nbrc", "chrono")
 """Names accepted by :class:`warm_rl.RecurrentNet` and :func:`make_layer`."""
@@ -42,8 +43,8 @@ class RecurrentLayer(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
         super().__init__()
-        self.input_size = input_size
-        self.hidden_size = hidden_size
+        self.input_size = check_int("input_size", input_size, minimum=1)
+        self.hidden_size = check_int("hidden_size", hidden_size, minimum=1)
 
     @property
     def warm_module(self) -> nn.Module:
@@ -79,13 +80,12 @@ class TorchRNNLayer(RecurrentLayer):
 
     def __init__(self, input_size: int, hidden_size: int, kind: str, t_max: float | None = None):
         super().__init__(input_size, hidden_size)
-        if kind not in ("lstm", "gru", "chrono"):
-            raise ValueError(f"kind must be 'lstm', 'gru' or 'chrono', got {kind!r}")
+        check_choice("kind", kind, ("lstm", "gru", "chrono"))
         if kind == "chrono":
             if t_max is None:
                 raise ValueError("cell 'chrono' needs t_max (the longest time dependency), got None")
-            if not isinstance(t_max, (int, float)) or not t_max > 2:
-                raise ValueError(f"t_max must be a number > 2, got {t_max!r}")
+            # finite and > 2: the forget biases are log(U[1, t_max - 1])
+            check_number("t_max", t_max, minimum=2.0, strict_minimum=True)
         self.kind = kind
         self.t_max = t_max
         self.has_cell_state = kind != "gru"
@@ -256,14 +256,13 @@ def make_layer(cell: str, input_size: int, hidden_size: int, **cell_kwargs) -> R
     Returns:
         The layer.
     """
+    check_choice("cell", cell, CELL_NAMES)
     if cell in ("lstm", "gru", "chrono"):
         allowed = {"t_max"} if cell == "chrono" else set()
         _reject_unknown(cell, cell_kwargs, allowed)
         return TorchRNNLayer(input_size, hidden_size, cell, **cell_kwargs)
-    if cell in _SCAN_LAYERS:
-        _reject_unknown(cell, cell_kwargs, set())
-        return _SCAN_LAYERS[cell](input_size, hidden_size)
-    raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(CELL_NAMES)}")
+    _reject_unknown(cell, cell_kwargs, set())
+    return _SCAN_LAYERS[cell](input_size, hidden_size)
 
 
 def _reject_unknown(cell: str, cell_kwargs: dict, allowed: set[str]) -> None:

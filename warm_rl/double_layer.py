@@ -24,7 +24,7 @@ class DoubleLayer(RecurrentLayer):
     """
 
     def __init__(self, cell: str, input_size: int, hidden_size: int, **cell_kwargs) -> None:
-        super().__init__(input_size, hidden_size)
+        super().__init__(input_size, hidden_size)  # checks both sizes
         if hidden_size % 2:
             raise ValueError(f"a double layer needs an even hidden_size, got {hidden_size}")
         half = hidden_size // 2

@@ -9,7 +9,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 from warm_rl.cells import CELL_NAMES, make_layer
 from warm_rl.double_layer import DoubleLayer
 from warm_rl.segments import SegmentLayout
-from warm_rl.validation import check_int
+from warm_rl.validation import check_bool, check_choice, check_dtype, check_int
 
 State = tuple[Tensor, Tensor]
 
@@ -57,18 +57,18 @@ class RecurrentNet(nn.Module):
         **cell_kwargs,
     ) -> None:
         super().__init__()
-        if not isinstance(cell, str) or cell not in CELL_NAMES:
-            raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(CELL_NAMES)}")
+        check_choice("cell", cell, CELL_NAMES)
         input_size = check_int("input_size", input_size, minimum=1)
         hidden_size = check_int("hidden_size", hidden_size, minimum=1)
         num_layers = check_int("num_layers", num_layers, minimum=1)
+        double = check_bool("double", double)
         if double and hidden_size % 2:
             raise ValueError(f"double=True needs an even hidden_size, got {hidden_size}")
         self.cell = cell
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
-        self.double = bool(double)
+        self.double = double
         self.cell_kwargs = dict(cell_kwargs)
         sizes = [input_size] + [hidden_size] * (num_layers - 1)
         if self.double:
@@ -158,6 +158,9 @@ class RecurrentNet(nn.Module):
                 f"got {x.shape[-1]}"
             )
         steps, batch = x.shape[:2]
+        if steps == 0:
+            raise ValueError(f"x has T = 0 steps (shape {tuple(x.shape)}); every call needs T >= 1")
+        x = self._check_dtype(x)
         h0, c0 = self._initial_state(state, batch, x)
         lengths = self._check_lengths(lengths, steps, batch)
         if reset_mask is not None:
@@ -187,6 +190,14 @@ class RecurrentNet(nn.Module):
         return layout.gather(seg_out, x.shape[1]), (layout.final_state(h), layout.final_state(c))
 
     # ------------------------------------------------------------ validation
+    def _check_dtype(self, x: Tensor) -> Tensor:
+        """``x`` in the parameters' dtype: integer (and bool) inputs are cast, other float dtypes refused."""
+        dtype = next(self.parameters()).dtype
+        if not x.is_floating_point() and not x.is_complex():
+            return x.to(dtype)
+        check_dtype("x", x, dtype, "the network")
+        return x
+
     def _initial_state(self, state: State | Tensor | None, batch: int, x: Tensor) -> State:
         expected = (self.num_layers, batch, self.hidden_size)
         if state is None:
@@ -196,6 +207,9 @@ class RecurrentNet(nn.Module):
         if not isinstance(state, (tuple, list)) or len(state) != 2:
             raise TypeError("state must be (h0, c0), a tensor h0, or None")
         for name, tensor in zip(("h0", "c0"), state, strict=True):
+            if not isinstance(tensor, Tensor):
+                raise TypeError(f"{name} must be a Tensor, got {type(tensor).__name__}")
+            check_dtype(name, tensor, x.dtype, "the input x (and the network)")
             if tuple(tensor.shape) != expected:
                 raise ValueError(f"{name} must have shape {expected}, got {tuple(tensor.shape)}")
         return state[0], state[1]
@@ -205,6 +219,8 @@ class RecurrentNet(nn.Module):
         if lengths is None:
             return None
         lengths = torch.as_tensor(lengths)
+        if lengths.dtype == torch.bool or lengths.is_floating_point() or lengths.is_complex():
+            raise TypeError(f"lengths must be integers, got dtype {lengths.dtype}: {lengths.tolist()}")
         if lengths.shape != (batch,):
             raise ValueError(f"lengths must have shape ({batch},), got {tuple(lengths.shape)}")
         if bool((lengths < 1).any()) or bool((lengths > steps).any()):
@@ -218,4 +234,12 @@ class RecurrentNet(nn.Module):
             raise ValueError(
                 f"reset_mask must have shape ({steps}, {batch}), got {tuple(mask.shape)}"
             )
+        if mask.dtype == torch.bool:
+            return mask
+        if mask.is_complex():
+            raise TypeError(f"reset_mask must be boolean or 0/1 valued, got dtype {mask.dtype}")
+        binary = (mask == 0) | (mask == 1)
+        if not bool(binary.all()):  # one check, only for a non-bool mask
+            bad = mask[~binary].unique()[:5].tolist()
+            raise ValueError(f"reset_mask must be boolean or 0/1 valued, got value(s) {bad} (dtype {mask.dtype})")
         return mask.bool()

@@ -98,6 +98,21 @@ def check_choice(name: str, value: object, choices: tuple[str, ...] | list[str])
     return value
 
 
+def check_dtype(name: str, tensor: object, expected: object, owner: str = "the network") -> None:
+    """A tensor whose dtype is ``expected`` (the dtype of ``owner``'s parameters).
+
+    Only the dtype is read: free, no device synchronisation.
+
+    Raises:
+        TypeError: the dtypes differ; the message names both and how to fix it.
+    """
+    if tensor.dtype != expected:
+        raise TypeError(
+            f"{name} has dtype {tensor.dtype} but {owner} has dtype {expected}: "
+            f"cast one of them (tensor.to({expected}) or net.to({tensor.dtype}))"
+        )
+
+
 def reject_renamed(owner: str, given: dict, renamed: dict[str, str]) -> None:
     """Refuses arguments that were renamed, naming the new name.
 
