@@ -1,9 +1,10 @@
 """What every memory task does the same way: episode bookkeeping and render dispatch.
 
 :class:`MemoryTask` keeps the step count ``_t``, whether the episode is over (``_done``) and the
-last reward (``_last_reward``, ``None`` before the first step), refuses ``step()`` after the end,
-and routes ``render()`` to the subclass's ``_render_text`` or ``_render_rgb``. ``reset()`` is
-here too: a subclass draws its episode in ``_new_episode``. The sequence tasks, whose episodes
+last reward (``_last_reward``, ``None`` before the first step), refuses ``step()`` before the
+first ``reset()`` and after the end, and routes ``render()`` to the subclass's ``_render_text``
+or ``_render_rgb``. ``reset()`` is here too: it checks ``options`` against ``option_keys`` and a
+subclass draws its episode in ``_new_episode``. The sequence tasks, whose episodes
 all last ``horizon`` steps, end their steps with :meth:`MemoryTask._silent_step` (no reward) or
 :meth:`MemoryTask._paid_step` (the tasks that pay at every step) and :meth:`MemoryTask._final_step`.
 """
@@ -11,12 +12,13 @@ all last ``horizon`` steps, end their steps with :meth:`MemoryTask._silent_step`
 from __future__ import annotations
 
 import abc
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import gymnasium as gym
 import numpy as np
 
 from envs import _render
+from envs._validation import check_options
 
 ActType = TypeVar("ActType")
 
@@ -34,9 +36,13 @@ class MemoryTask(gym.Env[np.ndarray, ActType], abc.ABC):
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     max_return: float
 
+    option_keys: ClassVar[frozenset[str]] = frozenset()
+    """The keys ``reset(options=...)`` accepts; a task that takes options overrides it."""
+
     _t: int = 0
     _done: bool = True
     _last_reward: float | None = None
+    _started: bool = False  # whether reset() was ever called
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -45,14 +51,21 @@ class MemoryTask(gym.Env[np.ndarray, ActType], abc.ABC):
 
         Args:
             seed: Seed for ``self.np_random`` (``None`` keeps its stream going).
-            options: Task-specific: the T-maze takes ``{"goal": 0 or 1}``, the pendulum
-                ``{"angle": ..., "speed": ...}``; the other tasks ignore them.
+            options: ``None`` or a dict of task-specific keys (``option_keys``): the T-maze takes
+                ``{"goal": 0 or 1}``, the pendulum ``{"angle": ..., "speed": ...}``; the other
+                tasks take none (``{}`` is fine).
 
         Returns:
             The first observation and an empty info dict.
+
+        Raises:
+            TypeError: If ``options`` is neither ``None`` nor a dict.
+            ValueError: If ``options`` has a key the task does not know (or a bad value).
         """
+        options = check_options(options, self.option_keys)
         super().reset(seed=seed)
-        first = self._new_episode({} if options is None else options)
+        first = self._new_episode(options)
+        self._started = True
         self._t = 0
         self._done = False
         self._last_reward = None
@@ -69,7 +82,18 @@ class MemoryTask(gym.Env[np.ndarray, ActType], abc.ABC):
             RuntimeError: The episode is over (or was never started) and needs ``reset()``.
         """
         if self._done:
+            if not self._started:
+                raise RuntimeError("step() called before reset(): call reset() first")
             raise RuntimeError("step() called on a finished episode: call reset() first")
+
+    def _check_started(self, what: str) -> None:
+        """Refuse ``what`` (e.g. ``"oracle_action()"``) before the first ``reset()``.
+
+        Raises:
+            RuntimeError: ``reset()`` was never called, so there is no state to act on.
+        """
+        if not self._started:
+            raise RuntimeError(f"{what} called before reset(): call reset() first")
 
     def _silent_step(self, obs: np.ndarray) -> StepResult:
         """A step of a sequence task before its last: no reward, the episode goes on."""

@@ -10,8 +10,10 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
+
+import numpy as np
 
 
 def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
@@ -136,11 +138,37 @@ def check_render_mode(render_mode: str | None, render_modes: Sequence[str]) -> s
     return render_mode
 
 
+def check_options(options: Any, allowed: Collection[str]) -> dict[str, Any]:
+    """Check the ``options`` argument of ``reset()``: ``None`` or a dict of known keys.
+
+    Args:
+        options: What ``reset()`` received.
+        allowed: The option keys the task understands (may be empty).
+
+    Returns:
+        ``options``, or ``{}`` for ``None``.
+
+    Raises:
+        TypeError: If ``options`` is neither ``None`` nor a dict.
+        ValueError: If ``options`` has keys outside ``allowed`` (all of them are named).
+    """
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise TypeError(f"reset() options must be None or a dict, got {options!r}")
+    unknown = [key for key in options if key not in allowed]
+    if unknown:
+        takes = f"the allowed keys are {sorted(allowed)}" if allowed else "this task takes no options"
+        raise ValueError(f"unknown reset() option(s) {unknown!r}: {takes}")
+    return options
+
+
 def discrete_action(action: Any, n: int) -> int:
     """Convert a ``Discrete(n)`` action to an ``int``, checking its type and range.
 
-    Accepts Python ints, numpy integers and 0-d integer arrays (what samplers and agents pass).
-    Kept minimal because it runs on every step.
+    Accepts Python ints, numpy integers and 0-d integer arrays (what samplers and agents pass);
+    rejects ``bool`` (``True`` is not action 1). Kept minimal because it runs on every step: the
+    shape is only looked at once the action has been refused.
 
     Args:
         action: The action passed to ``step``.
@@ -150,12 +178,24 @@ def discrete_action(action: Any, n: int) -> int:
         The action as a Python ``int`` in ``[0, n)``.
 
     Raises:
-        TypeError: If ``action`` is not an integer.
-        ValueError: If ``action`` is out of range.
+        TypeError: If ``action`` is not an integer (a ``bool`` included).
+        ValueError: If ``action`` is out of range, or an array or sequence that is not 0-d.
     """
+    if isinstance(action, bool):  # operator.index(True) is 1; numpy bools are refused below
+        raise TypeError(f"action must be an integer in [0, {n - 1}], not a bool, got {action!r}")
     try:
         a = operator.index(action)
     except TypeError:
+        if isinstance(action, (np.ndarray, list, tuple)):
+            try:
+                shape: Any = np.shape(action)
+            except ValueError:  # a ragged nested sequence
+                shape = "ragged"
+            if shape != ():
+                raise ValueError(
+                    f"action must be a single integer in [0, {n - 1}] (shape ()), "
+                    f"got {action!r} of shape {shape}"
+                ) from None
         raise TypeError(f"action must be an integer in [0, {n - 1}], got {action!r}") from None
     if a < 0 or a >= n:
         raise ValueError(f"action must be an integer in [0, {n - 1}], got {a}")

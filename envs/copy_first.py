@@ -133,7 +133,7 @@ class CopyFirst(MemoryTask[int]):
         """Draw the cue and the distractors of a new episode.
 
         Args:
-            options: Unused.
+            options: Unused: this task takes no options (``reset()`` refuses any key).
 
         Returns:
             The first observation (the cue).

@@ -145,7 +145,7 @@ class CountEvents(MemoryTask[int]):
         """Draw the events of a new episode.
 
         Args:
-            options: Unused.
+            options: Unused: this task takes no options (``reset()`` refuses any key).
 
         Returns:
             The first observation.

@@ -130,7 +130,7 @@ class CueRecall(MemoryTask[int]):
         """Draw the stream and the marked steps of a new episode.
 
         Args:
-            options: Unused.
+            options: Unused: this task takes no options (``reset()`` refuses any key).
 
         Returns:
             The first observation.

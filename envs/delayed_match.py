@@ -136,7 +136,7 @@ class DelayedMatch(MemoryTask[int]):
         """Draw the sample, the delay and the test cue of a new episode.
 
         Args:
-            options: Unused.
+            options: Unused: this task takes no options (``reset()`` refuses any key).
 
         Returns:
             The first observation (the sample).

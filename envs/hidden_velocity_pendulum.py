@@ -145,6 +145,8 @@ class HiddenVelocityPendulum(MemoryTask[np.ndarray]):
     * v0: Initial version.
     """
 
+    option_keys = frozenset({"angle", "speed"})
+
     def __init__(
         self, noise_std: float = 0.0, time_limit: int = 200, render_mode: str | None = None
     ) -> None:

@@ -140,7 +140,7 @@ class KeyValueRecall(MemoryTask[int]):
         """Draw the pairs and the query of a new episode.
 
         Args:
-            options: Unused.
+            options: Unused: this task takes no options (``reset()`` refuses any key).
 
         Returns:
             The first observation (the first pair).

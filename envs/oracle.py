@@ -6,6 +6,8 @@ from typing import Any
 
 import gymnasium as gym
 
+from envs._episode import MemoryTask
+
 
 def oracle_action(env: gym.Env) -> Any:
     """Return the best action in the current state of one of the ``envs`` tasks.
@@ -22,9 +24,12 @@ def oracle_action(env: gym.Env) -> Any:
 
     Raises:
         TypeError: If the env has no oracle (it is not one of the ``envs`` tasks).
+        RuntimeError: If the env was never ``reset()`` (there is no episode to act in yet).
     """
     base = env.unwrapped
     optimal_action = getattr(base, "optimal_action", None)
     if optimal_action is None:
         raise TypeError(f"no oracle for {type(base).__name__}: it has no optimal_action() method")
+    if isinstance(base, MemoryTask):
+        base._check_started("oracle_action()")
     return optimal_action()

@@ -121,7 +121,7 @@ class RepeatPrevious(MemoryTask[int]):
         """Draw the symbols of a new episode.
 
         Args:
-            options: Unused.
+            options: Unused: this task takes no options (``reset()`` refuses any key).
 
         Returns:
             The first observation.

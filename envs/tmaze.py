@@ -134,6 +134,8 @@ class TMaze(MemoryTask[int]):
     * v0: Initial version.
     """
 
+    option_keys = frozenset({"goal"})
+
     def __init__(
         self, length: int = 10, stochasticity: float = 0.0, render_mode: str | None = None
     ) -> None:

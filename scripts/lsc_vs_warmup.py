@@ -128,7 +128,9 @@ def plot_vaa_vs_mse(runs: list[dict], path: Path) -> None:
         ax.set_title(f"copy-first-input T=300, {cell.upper()} 1x128")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("test MSE of the kept model")
-    axes[1].legend(fontsize=8)
+    for ax in axes:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

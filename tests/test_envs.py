@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import re
 import subprocess
 import sys
 import warnings
@@ -423,6 +424,99 @@ def test_bad_continuous_actions_raise(env_id, action):
     env.reset(seed=0)
     with pytest.raises(ValueError, match="action"):
         env.step(action)
+
+
+# Options each task supports, with valid values (the other tasks take none).
+VALID_OPTIONS: dict[str, dict[str, Any]] = {
+    "warm_rl/TMaze-v0": {"goal": 1},
+    "warm_rl/HiddenVelocityPendulum-v0": {"angle": 0.5, "speed": -0.25},
+}
+
+
+@pytest.mark.parametrize("render_mode", ["depth_array", "ANSI", "", 3])
+@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+def test_bad_render_mode_raises_at_construction(env_id, render_mode):
+    cls = type(make_raw(env_id))
+    with pytest.raises(ValueError, match=rf"render_mode must be None or one of .*got {re.escape(repr(render_mode))}"):
+        cls(render_mode=render_mode)
+    for ok in (None, *cls.metadata["render_modes"]):
+        assert cls(render_mode=ok).render_mode == ok
+
+
+@pytest.mark.parametrize("options", [[("goal", 0)], "goal", 0, ("angle",), {"goal"}])
+@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+def test_reset_options_must_be_a_dict(env_id, options):
+    env = make_raw(env_id)
+    with pytest.raises(TypeError, match=rf"options must be None or a dict, got {re.escape(repr(options))}"):
+        env.reset(seed=0, options=options)
+    with pytest.raises(RuntimeError, match="reset"):  # a refused reset() starts no episode
+        env.step(to_action(env, 0))
+
+
+@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+def test_unknown_reset_options_raise(env_id):
+    env = make_raw(env_id)
+    valid = VALID_OPTIONS.get(env_id, {})
+    with pytest.raises(ValueError, match=r"unknown reset\(\) option\(s\) \['bogus', 'Goal'\]") as info:
+        env.reset(seed=0, options={**valid, "bogus": 1, "Goal": 0})
+    for key in valid:  # the known keys are named as the allowed ones, not as unknown
+        assert repr(key) in str(info.value).split(":")[-1]
+    if not valid:
+        assert "takes no options" in str(info.value)
+    # None, {} and the supported options still work
+    for options in (None, {}, valid):
+        obs, reset_info = env.reset(seed=0, options=options)
+        assert obs in env.observation_space and reset_info == {}
+    env.step(to_action(env, 0))
+
+
+def test_supported_reset_options_take_effect():
+    tmaze = make_raw("warm_rl/TMaze-v0")
+    assert tmaze.reset(seed=0, options={"goal": 1})[0].tolist() == [0.0, 1.0, 0.0, 0.0]
+    pendulum = make_raw("warm_rl/HiddenVelocityPendulum-v0")
+    pendulum.reset(seed=0, options={"angle": 0.5, "speed": -0.25})
+    assert pendulum._angle == pytest.approx(0.5) and pendulum._speed == pytest.approx(-0.25)
+
+
+@pytest.mark.parametrize("action", [True, False, np.bool_(True), np.bool_(False), np.array(True)])
+@pytest.mark.parametrize("env_id", sorted(EXPECTED_IDS - CONTINUOUS_IDS))
+def test_bool_discrete_actions_raise(env_id, action):
+    env = make_raw(env_id)
+    env.reset(seed=0)
+    n = env.action_space.n
+    with pytest.raises(TypeError, match=rf"action must be an integer in \[0, {n - 1}\].*got {re.escape(repr(action))}"):
+        env.step(action)
+    env.step(1)  # the refused step did not count
+
+
+@pytest.mark.parametrize("action", [np.array([0]), np.zeros((1, 1), dtype=np.int64), [0], (0, 1), [[0], [0, 1]]])
+@pytest.mark.parametrize("env_id", sorted(EXPECTED_IDS - CONTINUOUS_IDS))
+def test_wrongly_shaped_discrete_actions_raise(env_id, action):
+    env = make_raw(env_id)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"action must be a single integer .*\(shape \(\)\), got .* of shape"):
+        env.step(action)
+
+
+@pytest.mark.parametrize("action", [np.zeros((1, 1)), np.zeros(0), [[0.5]], np.float32(0.5), 0.5])
+@pytest.mark.parametrize("env_id", sorted(CONTINUOUS_IDS))
+def test_wrongly_shaped_continuous_actions_raise(env_id, action):
+    env = make_raw(env_id)
+    env.reset(seed=0)
+    match = rf"action must hold one finite number \(shape \(1,\)\), got {re.escape(repr(action))}"
+    with pytest.raises(ValueError, match=match):
+        env.step(action)
+
+
+@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+def test_oracle_and_step_before_reset_raise(env_id):
+    env = gym.make(env_id)  # wrapped: the oracle looks through the wrappers
+    with pytest.raises(RuntimeError, match=r"oracle_action\(\) called before reset\(\): call reset\(\) first"):
+        envs.oracle_action(env)
+    with pytest.raises(RuntimeError, match=r"step\(\) called before reset\(\): call reset\(\) first"):
+        env.unwrapped.step(to_action(env.unwrapped, 0))
+    env.reset(seed=0)
+    assert envs.oracle_action(env) in env.action_space
 
 
 # --------------------------------------------------------------------------- determinism

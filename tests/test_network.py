@@ -236,3 +236,75 @@ def test_select_backend_on_cpu(cell, kind, merged):
 def test_select_backend_rejects_unknown_cell():
     with pytest.raises(ValueError, match="'rnn'"):
         select_backend("rnn", "cpu")
+
+
+@pytest.mark.parametrize(
+    "kwargs,error,bad",
+    [
+        (dict(double="no"), TypeError, "'no'"),
+        (dict(double=1), TypeError, "1"),
+        (dict(hidden_size=0), ValueError, "0"),
+        (dict(hidden_size=8.0), TypeError, "8.0"),
+        (dict(num_layers=0), ValueError, "0"),
+        (dict(input_size=0), ValueError, "0"),
+        (dict(cell="chrono", t_max=float("inf")), ValueError, "inf"),
+        (dict(cell="chrono", t_max=float("nan")), ValueError, "nan"),
+        (dict(cell="chrono", t_max=1), ValueError, "1"),
+        (dict(cell="chrono", t_max="x"), TypeError, "'x'"),
+    ],
+    ids=["double-str", "double-int", "hidden-0", "hidden-float", "layers-0", "input-0", "tmax-inf", "tmax-nan",
+         "tmax-1", "tmax-str"],
+)
+def test_bad_constructor_arguments_name_the_value(kwargs, error, bad):
+    arguments = dict(cell="gru", input_size=2, hidden_size=4)
+    arguments.update(kwargs)
+    name = next(iter(kwargs)) if "t_max" not in kwargs else "t_max"
+    with pytest.raises(error, match=name) as info:
+        RecurrentNet(**arguments)
+    assert bad in str(info.value)
+    assert "Trace" not in str(info.value)
+
+
+def test_layers_check_their_sizes():
+    from warm_rl.cells import make_layer
+    from warm_rl.double_layer import DoubleLayer
+
+    with pytest.raises(ValueError, match="hidden_size must be >= 1, got 0"):
+        make_layer("mgu", 2, 0)
+    with pytest.raises(TypeError, match="input_size must be an int, got float 2.0"):
+        DoubleLayer("gru", 2.0, 4)
+
+
+@pytest.mark.parametrize(
+    "call,error,bad",
+    [
+        (lambda net: net(torch.zeros(5, 2, 3, dtype=torch.float64)), TypeError, "torch.float64"),
+        (lambda net: net(torch.zeros(5, 2, 3), (torch.zeros(1, 2, 4, dtype=torch.float64),) * 2), TypeError,
+         "torch.float64"),
+        (lambda net: net.to(torch.float64)(torch.zeros(5, 2, 3)), TypeError, "torch.float32"),
+        (lambda net: net(torch.zeros(0, 2, 3)), ValueError, "(0, 2, 3)"),
+        (lambda net: net(torch.zeros(0, 3)), ValueError, "(0, 1, 3)"),
+        (lambda net: net(torch.zeros(5, 2, 3), reset_mask=torch.full((5, 2), 2.0)), ValueError, "2.0"),
+        (lambda net: net(torch.zeros(5, 2, 3), reset_mask=torch.full((5, 2), -1)), ValueError, "-1"),
+        (lambda net: net(torch.zeros(5, 2, 3), lengths=torch.tensor([2.5, 3.0])), TypeError, "2.5"),
+        (lambda net: net(torch.zeros(5, 2, 3), lengths=[True, True]), TypeError, "torch.bool"),
+    ],
+    ids=["x-float64", "h0-float64", "net-float64", "t-0", "t-0-unbatched", "mask-2", "mask-minus-1",
+         "lengths-float", "lengths-bool"],
+)
+@pytest.mark.parametrize("cell", ["gru", "lstm", "mgu"])
+def test_bad_forward_input_names_the_value(cell, call, error, bad):
+    net = RecurrentNet(cell, 3, 4)
+    with pytest.raises(error) as info:
+        call(net)
+    assert bad in str(info.value)
+    assert "mat1" not in str(info.value)
+
+
+def test_integer_input_and_01_mask_are_accepted():
+    net = RecurrentNet("gru", 3, 4)
+    x = torch.ones(5, 2, 3, dtype=torch.long)
+    mask = torch.tensor([[1, 0], [0, 1], [0, 0], [1, 0], [0, 0]])
+    out, _ = net(x, reset_mask=mask)
+    expected, _ = net(x.float(), reset_mask=mask.bool())
+    torch.testing.assert_close(out, expected)

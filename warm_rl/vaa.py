@@ -9,6 +9,9 @@ held constant for ``M`` steps, and the final states are compared.
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import torch
 from torch import Tensor
 
@@ -38,6 +41,27 @@ def _check_arguments(function: str, horizon: object, eps: object, renamed: dict)
 
 def _device_of(net: RecurrentNet) -> torch.device:
     return next(net.parameters()).device
+
+
+def _dtype_of(net: RecurrentNet) -> torch.dtype:
+    return next(net.parameters()).dtype
+
+
+def check_eps_for_dtype(name: str, eps: float, dtype: torch.dtype) -> None:
+    """Refuses an ``eps`` whose square underflows in the states' dtype.
+
+    VAA* compares squared distances with ``eps ** 2``: below ``sqrt(finfo.tiny)``
+    (about 1.1e-19 in float32) that bound is a subnormal or zero and VAA* leaves
+    ``[1/n, 1]`` (``eps / 0`` makes it 0).
+
+    Raises:
+        ValueError: ``eps`` is too small for ``dtype``.
+    """
+    smallest = float(torch.finfo(dtype).tiny) ** 0.5
+    if eps < smallest:
+        raise ValueError(
+            f"{name} must be >= {smallest:.3g} for {dtype} states (its square underflows), got {eps!r}"
+        )
 
 
 def _randn(shape: tuple[int, ...], generator: torch.Generator | None, like: Tensor) -> Tensor:
@@ -81,17 +105,26 @@ def state_vector(net: RecurrentNet, state: State) -> Tensor:
 
 
 def count_attractors(states: Tensor, eps: float) -> float:
-    """``(1/n) sum_i 1 / #{j : ||x_i - x_j|| < eps}``: distinct final states over n.
+    """``(1/n) sum_i 1 / #{j : ||x_i - x_j|| < eps}``: distinct final states over n, in ``[1/n, 1]``.
+
+    A non-finite state (a diverged network) has nan distances: VAA is undefined
+    then, and ``nan`` is returned with a ``RuntimeWarning`` (not ``inf``; a
+    training loop that logs VAA keeps running).
 
     Shape:
         states ``(N, D)``.
     """
+    if not bool(torch.isfinite(states).all()):
+        warnings.warn("VAA is undefined: the final states contain nan or inf; returning nan", RuntimeWarning,
+                      stacklevel=2)
+        return math.nan
     counts = torch.zeros(states.shape[0], device=states.device, dtype=torch.float64)
     rows_per_chunk = max(1, _MAX_CHUNK_ELEMENTS // max(1, states.shape[0]))
     for start in range(0, states.shape[0], rows_per_chunk):
         block = states[start : start + rows_per_chunk]
         dist = torch.cdist(block, states, compute_mode="donot_use_mm_for_euclid_dist")
-        counts[start : start + block.shape[0]] = (dist < eps).sum(1).double()
+        # dist == 0: eps rounds to 0 in float32 below 1.4e-45, yet every state is its own neighbour
+        counts[start : start + block.shape[0]] = ((dist < eps) | (dist == 0)).sum(1).double()
     return float((1.0 / counts).mean())
 
 
@@ -138,7 +171,7 @@ def vaa(
     """
     net = _check_net(net)
     _check_arguments("vaa", horizon, eps, renamed)
-    padded, lengths = as_padded(sequences, net.input_size, _device_of(net))
+    padded, lengths = as_padded(sequences, net.input_size, _device_of(net), _dtype_of(net))
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
     state = reachable_states(net, padded, lengths, generator)
     batch = padded.shape[1]
@@ -202,7 +235,8 @@ def vaa_star(
     """
     net = _check_net(net)
     _check_arguments("vaa_star", horizon, eps, renamed)
-    padded, lengths = as_padded(sequences, net.input_size, _device_of(net))
+    padded, lengths = as_padded(sequences, net.input_size, _device_of(net), _dtype_of(net))
+    check_eps_for_dtype("eps", eps, padded.dtype)
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
     return vaa_star_padded(net, padded, lengths, horizon, eps, generator, layers)
 

@@ -21,7 +21,7 @@ from torch import Tensor
 
 from warm_rl.network import RecurrentNet
 from warm_rl.sequences import SequenceSet, as_padded
-from warm_rl.vaa import vaa_star_padded
+from warm_rl.vaa import check_eps_for_dtype, vaa_star_padded
 from warm_rl.validation import check_bool, check_choice, check_int, check_number, refuse_renamed_fields, reject_renamed
 
 STUCK_THRESHOLD = 0.98
@@ -203,7 +203,9 @@ def warm_up(
     if not isinstance(net, RecurrentNet):
         raise TypeError(f"net must be a warm_rl.RecurrentNet, got {type(net).__name__}")
     config = WarmupConfig.from_value(config)
-    padded, lengths = as_padded(sequences, net.input_size, next(net.parameters()).device)
+    parameter = next(net.parameters())
+    padded, lengths = as_padded(sequences, net.input_size, parameter.device, parameter.dtype)
+    check_eps_for_dtype("WarmupConfig.eps", config.eps, parameter.dtype)
     batches = _Batches(padded, lengths, torch.Generator().manual_seed(_seed_of(config)))
     report = WarmupReport()
     start = time.perf_counter()
