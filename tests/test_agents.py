@@ -519,3 +519,16 @@ def test_warm_up_is_never_skipped_silently(tmp_path):
 
     with pytest.raises(TypeError, match="needs a WarmRecurrentPolicy"):
         WarmRecurrentPPO(RecurrentActorCriticPolicy, tmaze_env(), **TINY_PPO)
+
+
+@pytest.mark.parametrize("command", ["warm-rl-train", "warm-rl-benchmark", "warm-rl-supervised"])
+def test_installed_console_scripts_run(command):
+    import shutil
+    import subprocess
+    import sys
+
+    program = Path(sys.executable).parent / command
+    program = str(program) if program.exists() else shutil.which(command)
+    assert program, f"{command} is not installed: pip install -e . declares it ([project.scripts])"
+    done = subprocess.run([program, "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and f"usage: {command}" in done.stdout, done.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -214,12 +216,15 @@ def test_vaa_steps_was_renamed_horizon(function):
 @pytest.mark.parametrize(
     "field,value,error",
     [("updates", 1.5, TypeError), ("updates", 0, ValueError), ("lr", True, TypeError), ("lr", float("inf"), ValueError),
-     ("progress", "yes", TypeError), ("seed", "x", TypeError)],
+     ("progress", "yes", TypeError), ("seed", "x", TypeError), ("seed", True, TypeError),
+     ("eps", float("nan"), ValueError),
+     ("target", True, TypeError), ("batch_size", 2.0, TypeError), ("restarts", -1, ValueError)],
     ids=lambda v: repr(v),
 )
 def test_warmup_config_checks_types_and_values(field, value, error):
-    with pytest.raises(error, match=f"WarmupConfig.{field}"):
+    with pytest.raises(error, match=f"WarmupConfig.{field}") as info:
         WarmupConfig(**{field: value})
+    assert repr(value) in str(info.value)
 
 
 def _tiny_warmup_data():
@@ -247,3 +252,54 @@ def test_an_overflowing_warm_up_restarts_then_fails_clearly_with_finite_weights(
     with pytest.raises(RuntimeError, match=r"Adam's step overflowed\) at update \d+ .* after 1 restart"):
         warm_up(net, _tiny_warmup_data(), WarmupConfig(lr=1e38, updates=5, max_horizon=10, restarts=1, seed=0))
     assert all(bool(torch.isfinite(p).all()) for p in net.parameters())
+
+
+@pytest.mark.parametrize(
+    "make_net,sequences,error,bad",
+    [
+        (lambda: RecurrentNet("gru", 1, 4), [torch.zeros(3, 1, dtype=torch.float64)], TypeError, "torch.float64"),
+        (lambda: RecurrentNet("gru", 1, 4).to(torch.float64), [torch.zeros(3, 1)], TypeError, "torch.float32"),
+        (lambda: RecurrentNet("gru", 1, 4).to(torch.float64), (torch.zeros(3, 2, 1), torch.tensor([3, 3])), TypeError,
+         "torch.float32"),
+        (lambda: RecurrentNet("gru", 1, 4), (torch.zeros(3, 2, 1), torch.tensor([2.5, 3.0])), TypeError, "2.5"),
+    ],
+    ids=["float64-seqs", "float64-net", "float64-net-padded", "float-lengths"],
+)
+def test_sequence_dtypes_must_match_the_network(make_net, sequences, error, bad):
+    for function in (vaa, vaa_star):
+        with pytest.raises(error) as info:
+            function(make_net(), sequences, horizon=3)
+        assert bad in str(info.value) and "mat1" not in str(info.value)
+    with pytest.raises(error) as info:
+        warm_up(make_net(), sequences, WarmupConfig(updates=1))
+    assert bad in str(info.value)
+
+
+def test_integer_sequences_are_cast_to_the_network_dtype():
+    sequences = [torch.ones(3, 1, dtype=torch.long), torch.zeros(4, 1, dtype=torch.long)]
+    for dtype in (torch.float32, torch.float64):
+        value = vaa(RecurrentNet("gru", 1, 4).to(dtype), sequences, horizon=3, seed=0)
+        assert 0.5 <= value <= 1.0
+
+
+@pytest.mark.parametrize("eps", [1e-30, 1e-50, 5e-324], ids=repr)
+def test_vaa_stays_in_range_for_tiny_eps(eps):
+    torch.manual_seed(0)
+    net = RecurrentNet("gru", 1, 4)
+    sequences = [torch.randn(5, 1) for _ in range(6)] + [torch.zeros(5, 1)] * 2
+    value = vaa(net, sequences, horizon=5, eps=eps, seed=0)
+    assert 1 / 8 <= value <= 1.0
+    # VAA* compares eps ** 2, which underflows in float32: refused, naming eps
+    with pytest.raises(ValueError, match="eps") as info:
+        vaa_star(net, sequences, horizon=5, eps=eps, seed=0)
+    assert repr(eps) in str(info.value)
+    with pytest.raises(ValueError, match="WarmupConfig.eps") as info:
+        warm_up(net, sequences, WarmupConfig(updates=1, eps=eps))
+    assert repr(eps) in str(info.value)
+
+
+def test_count_attractors_range_and_non_finite_states():
+    points = torch.tensor([[0.0], [0.0], [1.0]])
+    assert count_attractors(points, 5e-324) == pytest.approx((0.5 + 0.5 + 1) / 3)
+    with pytest.warns(RuntimeWarning, match="nan or inf"):
+        assert math.isnan(count_attractors(torch.tensor([[0.0], [float("nan")]]), 1e-4))
