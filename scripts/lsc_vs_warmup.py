@@ -151,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     cost = args.folder / "cost.md"
     lines += ["", "## Cost (`scripts/speed_pretrain.py`)", ""]
     lines += cost.read_text().splitlines() if cost.is_file() else ["(not measured yet)"]
+    convergence = args.folder / "convergence.md"
+    if convergence.is_file():
+        lines += ["", "## LSC options: optimiser and rescale_recurrent", ""] + convergence.read_text().splitlines()
     text = "\n".join(lines) + "\n"
     (args.folder / "summary.md").write_text(text)
     if supervised:

@@ -83,15 +83,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     parser.add_argument("--cells", nargs="+", default=["gru", "lstm"])
     parser.add_argument("--sizes", nargs="+", type=int, default=[32, 64, 128, 256])
-    parser.add_argument("--out", default=None, help="also write the table to this markdown file")
+    parser.add_argument("--tables", nargs="+", choices=["cost", "convergence"], default=["cost", "convergence"])
+    parser.add_argument("--out", default=None, help="also write the tables to this markdown file")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
     device = torch.device(args.device)
+    lines = [f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}"]
+    if "cost" in args.tables:
+        lines += _cost_table(args, device)
+    if "convergence" in args.tables:
+        lines += _convergence_table(args, device)
+    if args.out:
+        Path(args.out).write_text("\n".join(lines) + "\n")
+    return 0
+
+
+def _cost_table(args: argparse.Namespace, device: torch.device) -> list[str]:
     lines = [
-        f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}; "
-        f"{STEPS} steps of each, 1 layer, T=100, batch 32",
+        "",
+        f"{STEPS} steps of each, 1 layer, T=100, batch 32:",
         "",
         "| cell | width | warm-up (s) | LSC (s) | LSC / warm-up | LSC estimator |",
         "|---|---|---|---|---|---|",
@@ -104,14 +116,18 @@ def main(argv: list[str] | None = None) -> int:
                     f"{got['lsc'] / got['warmup']:.2f} | {got['estimator']} |")
             print(line, flush=True)
             lines.append(line)
-    lines += [
+    return lines
+
+
+def _convergence_table(args: argparse.Namespace, device: torch.device) -> list[str]:
+    lines = [
         "",
         "LSC convergence (default budget 2 x T = 200 steps, stop rule 0.08 / 20 steps), 1 layer, 8 features, T=100:",
         "",
         "| cell | width | optimizer | rescale_recurrent | stopped | best step | recurrent radius | input radius | s |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    print("\n".join(lines[-5:]), flush=True)
+    print("\n".join(lines), flush=True)
     for cell in args.cells:
         for optimizer in ("adabelief_lookahead", "adam"):
             for rescale in (False, True):
@@ -120,9 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"{got['recurrent']:.3f} | {got['input']:.3f} | {got['seconds']:.1f} |")
                 print(line, flush=True)
                 lines.append(line)
-    if args.out:
-        Path(args.out).write_text("\n".join(lines) + "\n")
-    return 0
+    return lines
 
 
 if __name__ == "__main__":
