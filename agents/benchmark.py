@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.training import RENAMED_FIELDS, SCHEDULE_FIELDS, RunConfig, train_agent
+from agents.training import RENAMED_FIELDS, SCHEDULE_FIELDS, RunConfig, train_agent, upgrade_config
 from warm_rl.suite import sweep
 
 SOLVED = 0.95
@@ -52,31 +52,6 @@ RENAMED_CONFIG_FIELDS: dict[str, str] = RENAMED_FIELDS
 
 LEGACY_CONFIG_FIELDS: dict[str, str] = {new: old for old, new in RENAMED_CONFIG_FIELDS.items()}
 """New RunConfig field names -> the names they had when the earlier runs were keyed."""
-
-
-LEGACY_WARMUP_VALUES: dict[bool, str | None] = {True: "warmup", False: None}
-"""The bool ``warmup`` field of old records -> the ``pretrain`` value it meant."""
-
-
-def upgrade_config(config: dict) -> dict:
-    """A recorded RunConfig dict with the renamed fields under their new names.
-
-    Args:
-        config: a config dict, with old names (``n_layers``, ``vaa_steps``,
-            ``warmup``), new names or both (a new name present wins over the old one).
-
-    Returns:
-        A new dict, in the same field order, old names replaced by new ones
-        (``warmup: true/false`` becomes ``pretrain: "warmup"/null``).
-    """
-    upgraded = {}
-    for key, value in config.items():
-        new = RENAMED_CONFIG_FIELDS.get(key)
-        if new is None:
-            upgraded[key] = value
-        elif new not in config:
-            upgraded[new] = LEGACY_WARMUP_VALUES[bool(value)] if key == "warmup" else value
-    return upgraded
 
 
 def _legacy_item(key: str, value: object) -> tuple[str, object]:

@@ -8,6 +8,7 @@ them up (or LSC-pre-train them) on rollout sequences (:meth:`WarmRecurrentPolicy
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -260,14 +261,7 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
         if config is None and self.warmup_config is None:
             raise ValueError("this policy was built with warmup=None; pass a config to warm it up")
         config = WarmupConfig.from_value(config if config is not None else self.warmup_config)
-        reports = {}
-        for name, net in self.backbones().items():
-            step_callback = None
-            if callback is not None:
-                step_callback = lambda step, loss, values, name=name: callback(name, step, loss, values)  # noqa: E731
-            reports[name] = warm_up(net, features[name], config, step_callback)
-        self.warmed_up.fill_(True)
-        return reports
+        return self._each_backbone(warm_up, features, config, callback)
 
     def lsc_features(
         self,
@@ -288,12 +282,17 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
                 LSC step of backbone ``name`` (``radii``: term name -> batch-mean radius).
         """
         config = LSCConfig.from_value(config if config is not None else self.lsc_config)
+        return self._each_backbone(lsc_pretrain, features, config, callback)
+
+    def _each_backbone(self, pretrain, features: dict[str, list[th.Tensor]], config, callback) -> dict:
+        """``pretrain(net, sequences, config, callback=...)`` on every backbone; marks the policy pre-trained.
+
+        ``callback(name, step, ...)`` becomes the per-backbone ``callback(step, ...)``.
+        """
         reports = {}
         for name, net in self.backbones().items():
-            step_callback = None
-            if callback is not None:
-                step_callback = lambda step, loss, radii, name=name: callback(name, step, loss, radii)  # noqa: E731
-            reports[name] = lsc_pretrain(net, features[name], config, callback=step_callback)
+            step_callback = None if callback is None else functools.partial(callback, name)
+            reports[name] = pretrain(net, features[name], config, callback=step_callback)
         self.warmed_up.fill_(True)
         return reports
 

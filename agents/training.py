@@ -331,11 +331,34 @@ RUN_CONFIG_FILE = "run_config.json"
 """The run's configuration, stored in its checkpoint folder when it starts."""
 
 
+LEGACY_WARMUP_VALUES: dict[bool, str | None] = {True: "warmup", False: None}
+"""The bool ``warmup`` field of old records -> the ``pretrain`` value it meant."""
+
+
+def upgrade_config(config: dict) -> dict:
+    """A recorded RunConfig dict with the renamed fields under their new names.
+
+    Args:
+        config: a config dict, with old names (``n_layers``, ``vaa_steps``,
+            ``warmup``), new names or both (a new name present wins over the old one).
+
+    Returns:
+        A new dict, in the same field order, old names replaced by new ones
+        (``warmup: true/false`` becomes ``pretrain: "warmup"/null``).
+    """
+    upgraded = {}
+    for key, value in config.items():
+        new = RENAMED_FIELDS.get(key)
+        if new is None:
+            upgraded[key] = value
+        elif new not in config:
+            upgraded[new] = LEGACY_WARMUP_VALUES[bool(value)] if key == "warmup" else value
+    return upgraded
+
+
 def _mismatched_fields(stored: dict, config: RunConfig) -> list[str]:
     """``"field: stored -> given"`` for every field of ``config`` that differs from the stored run's."""
-    from agents.benchmark import upgrade_config  # the stored config may hold renamed fields
-
-    stored = upgrade_config(stored)
+    stored = upgrade_config(stored)  # a run stored before a rename
     given = asdict(config)
     return [
         f"{name}: {stored.get(name)!r} (run) vs {value!r} (given)"

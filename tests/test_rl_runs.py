@@ -369,13 +369,14 @@ def test_nonsense_run_settings_fail_before_any_work(bad, error, match):
         RunConfig(**bad)
 
 
-def test_cuda_without_a_gpu_is_refused():
+def test_cuda_is_refused_only_without_a_gpu():
     import torch
 
     if torch.cuda.is_available():
-        pytest.skip("this machine has CUDA")
-    with pytest.raises(ValueError, match="'cuda'.*not available"):
-        RunConfig(device="cuda")
+        assert RunConfig(device="cuda").device == "cuda"
+    else:
+        with pytest.raises(ValueError, match="'cuda'.*not available"):
+            RunConfig(device="cuda")
 
 
 def test_train_script_reports_a_nonsense_setting_without_training():

@@ -46,7 +46,7 @@ from warm_rl.lsc_radius import (
 from warm_rl.lsc_terms import LSCProblem, LSCTerm, recurrent_weights, trained_modules
 from warm_rl.network import RecurrentNet
 from warm_rl.sequences import SequenceSet, as_padded
-from warm_rl.validation import check_bool, check_choice, check_int, check_number
+from warm_rl.validation import check_bool, check_choice, check_int, check_number, config_from_value
 
 HALVES: tuple[str, ...] = ("both", "warm", "cold")
 """Which halves of double layers LSC measures and trains."""
@@ -130,16 +130,7 @@ class LSCConfig:
     @classmethod
     def from_value(cls, value: LSCConfig | dict | None) -> LSCConfig:
         """A config from a config, a dict of its fields, or None (defaults)."""
-        if value is None:
-            return cls()
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, dict):
-            unknown = sorted(set(value) - set(cls.__dataclass_fields__))
-            if unknown:
-                raise ValueError(f"unknown LSCConfig field(s) {unknown}")
-            return cls(**value)
-        raise TypeError(f"LSC config must be an LSCConfig, dict or None, got {type(value).__name__}")
+        return config_from_value(cls, value, "LSCConfig", "LSC config")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -153,3 +153,30 @@ def refuse_renamed_fields(owner: str, renamed: dict[str, str]) -> Callable[[type
         return cls
 
     return decorate
+
+
+def config_from_value(cls: type, value: object, label: str, what: str, renamed: dict[str, str] | None = None):
+    """A dataclass config from an instance, a dict of its fields, or None (its defaults).
+
+    Args:
+        cls: the config dataclass.
+        value: what the caller gave.
+        label: the config's class name in messages (``"WarmupConfig"``).
+        what: what it configures, for the wrong-type message (``"warm-up config"``).
+        renamed: old field name -> new name (old names raise ``TypeError``).
+
+    Raises:
+        TypeError: ``value`` of another type, or a renamed field.
+        ValueError: unknown fields.
+    """
+    if value is None:
+        return cls()
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, dict):
+        reject_renamed(label, value, renamed or {})
+        unknown = sorted(set(value) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"unknown {label} field(s) {unknown}")
+        return cls(**value)
+    raise TypeError(f"{what} must be a {label}, dict or None, got {type(value).__name__}")

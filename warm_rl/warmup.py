@@ -22,7 +22,14 @@ from torch import Tensor
 from warm_rl.network import RecurrentNet
 from warm_rl.sequences import SequenceSet, as_padded
 from warm_rl.vaa import check_eps_for_dtype, vaa_star_padded
-from warm_rl.validation import check_bool, check_choice, check_int, check_number, refuse_renamed_fields, reject_renamed
+from warm_rl.validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_number,
+    config_from_value,
+    refuse_renamed_fields,
+)
 
 STUCK_THRESHOLD = 0.98
 """A layer whose VAA* ends above this is stuck (states too extreme) and is restarted."""
@@ -90,17 +97,7 @@ class WarmupConfig:
     @classmethod
     def from_value(cls, value: WarmupConfig | dict | None) -> WarmupConfig:
         """A config from a config, a dict of its fields, or None (defaults)."""
-        if value is None:
-            return cls()
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, dict):
-            reject_renamed("WarmupConfig", value, RENAMED_FIELDS)
-            unknown = sorted(set(value) - set(cls.__dataclass_fields__))
-            if unknown:
-                raise ValueError(f"unknown WarmupConfig field(s) {unknown}")
-            return cls(**value)
-        raise TypeError(f"warm-up config must be a WarmupConfig, dict or None, got {type(value).__name__}")
+        return config_from_value(cls, value, "WarmupConfig", "warm-up config", RENAMED_FIELDS)
 
     def to_dict(self) -> dict:
         return asdict(self)
