@@ -4,8 +4,12 @@
     model = WarmRecurrentPPO("MlpWarmPolicy", "envs:warm_rl/TMaze-v0",
                              policy_kwargs={"cell": "gru", "double": True})
     model.learn(100_000)
+
+Importing ``agents`` registers the ``warm_rl/`` tasks too (``import envs``), so
+``WarmRecurrentPPO("MlpWarmPolicy", "warm_rl/TMaze-v0")`` works without the ``envs:`` prefix.
 """
 
+import envs  # noqa: F401  (registers the warm_rl/ tasks)
 from agents.policies import CnnWarmPolicy, MlpWarmPolicy, MultiInputWarmPolicy, WarmRecurrentPolicy
 from agents.ppo import WarmRecurrentPPO
 from agents.warmup import WarmupCallback, collect_sequences, rollout_vaa, split_trajectories, warm_up_model

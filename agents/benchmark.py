@@ -244,21 +244,25 @@ def _training_text(group: list[dict]) -> str:
     return f"{terminated:.2f} / {success}"
 
 
-def _mean_curves(results: list[dict], key: str, column: int) -> dict[tuple[int, str], tuple[list, np.ndarray, int]]:
-    """Per (L, variant): steps, the mean over seeds of ``result[key][:, column]``, seeds."""
+def _mean_curves(
+    results: list[dict], key: str, column: int
+) -> dict[tuple[int, str], tuple[list, np.ndarray, np.ndarray, np.ndarray, int]]:
+    """Per (L, variant): steps, the mean, 25th and 75th percentiles over seeds of ``result[key][:, column]``, seeds."""
     curves = {}
     for group_key, group in _by_length_and_variant(r for r in results if r.get(key)).items():
         steps = [point[0] for point in group[0][key]]
         values = [[point[column] or 0.0 for point in r[key]][: len(steps)] for r in group]
         width = min(len(v) for v in values)
-        curves[group_key] = (steps[:width], np.mean([v[:width] for v in values], axis=0), len(group))
+        table = np.array([v[:width] for v in values])
+        low, high = np.percentile(table, [25, 75], axis=0)
+        curves[group_key] = (steps[:width], table.mean(axis=0), low, high, len(group))
     return curves
 
 
 def plot(results: list[dict], path: Path) -> None:
-    """Mean over seeds vs env steps, one line per (variant, L): greedy success of the
-    periodic evaluations (left) and the fraction of training episodes that end in the
-    task, e.g. reach the T-maze junction (right)."""
+    """Mean over seeds vs env steps, one line per (variant, L), with the interquartile band over
+    seeds: greedy success of the periodic evaluations (left) and the fraction of training
+    episodes that end in the task, e.g. reach the T-maze junction (right)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -271,9 +275,10 @@ def plot(results: list[dict], path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for ax, (key, column, label) in zip(axes, panels, strict=True):
         curves = _mean_curves(results, key, column)
-        for (length, variant), (steps, mean, seeds) in curves.items():
-            ax.plot(steps, mean, label=f"{variant} L={length} ({seeds} seeds)",
-                    linestyle="--" if variant.startswith("cold") else "-")
+        for (length, variant), (steps, mean, low, high, seeds) in curves.items():
+            (line,) = ax.plot(steps, mean, label=f"{variant} L={length} ({seeds} seeds; band: quartiles)",
+                              linestyle="--" if variant.startswith("cold") else "-")
+            ax.fill_between(steps, low, high, color=line.get_color(), alpha=0.15, linewidth=0)
         ax.set_xlabel("env steps")
         ax.set_ylabel(label)
         ax.set_ylim(-0.02, 1.02)

@@ -33,9 +33,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
             ``--ent-schedule``, ``--policy-kwargs`` and ``--eval-episodes``.
     """
     parser.add_argument("--env", default=DEFAULT_ENV, help="gymnasium id (ours or any other)")
-    parser.add_argument("--cell", default=RunConfig.cell, choices=CELL_NAMES)
-    parser.add_argument("--hidden-size", type=int, default=RunConfig.hidden_size)
-    parser.add_argument("--n-envs", type=int, default=RunConfig.n_envs)
+    parser.add_argument("--cell", default=RunConfig.cell, choices=CELL_NAMES, help="backbone recurrent cell")
+    parser.add_argument("--hidden-size", type=int, default=RunConfig.hidden_size, help="backbone width")
+    parser.add_argument("--n-envs", type=int, default=RunConfig.n_envs, help="parallel training envs")
     parser.add_argument("--feature-skip", action=argparse.BooleanOptionalAction, default=DEFAULT_FEATURE_SKIP,
                         help="the policy and value heads see the features beside the recurrent output")
     parser.add_argument("--warmup-kwargs", default="{}", type=json.loads,
@@ -44,7 +44,8 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help='JSON LSCConfig overrides for LSC-pre-trained agents, e.g. \'{"target": 0.5}\'')
     parser.add_argument("--horizon-terminal", action=argparse.BooleanOptionalAction, default=False,
                         help="report time-limit ends as terminal (agents.TruncationAsTermination)")
-    parser.add_argument("--ppo-kwargs", default="{}", type=json.loads, help="JSON dict for RecurrentPPO")
+    parser.add_argument("--ppo-kwargs", default="{}", type=json.loads,
+                        help='JSON dict for RecurrentPPO, e.g. \'{"n_steps": 256}\'')
     parser.add_argument("--lr-schedule", choices=SCHEDULES, default=RunConfig.lr_schedule,
                         help="linear: decay the learning rate to 0 over --timesteps")
     parser.add_argument("--ent-schedule", choices=SCHEDULES, default=RunConfig.ent_schedule,
@@ -53,6 +54,48 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help='JSON dict for WarmRecurrentPolicy, e.g. \'{"num_layers": 2}\'')
     parser.add_argument("--eval-episodes", type=int, default=RunConfig.eval_episodes,
                         help="greedy evaluation episodes")
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Shows every flag's default and keeps the description's line breaks (the scripts' formatter)."""
+
+
+def _value(text: str) -> Any:
+    """A ``key:value`` value: JSON where it parses (numbers, booleans, lists), else the string itself."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return {"True": True, "False": False, "None": None}.get(text, text)
+
+
+def parse_kwargs(tokens: list[str] | str, flag: str = "--env-kwargs") -> dict[str, Any]:
+    """Keyword arguments given as one JSON object or as rl_zoo3-style ``key:value`` pairs.
+
+    ``'{"length": 30}'`` and ``length:30 stochasticity:0.1`` give the same kind of dict;
+    values of pairs are read as JSON where they parse (``30``, ``0.1``, ``true``,
+    ``[1, 2]``; also Python's ``True``/``False``/``None``), else kept as strings.
+
+    Args:
+        tokens: the flag's values (argparse ``nargs="*"``), or one string.
+        flag: the flag's name, for error messages.
+
+    Raises:
+        ValueError: not a JSON object, or a pair without ``:`` (the message names the token).
+    """
+    if isinstance(tokens, str):
+        tokens = [tokens]
+    if len(tokens) == 1 and tokens[0].lstrip().startswith(("{", "[")):
+        value = json.loads(tokens[0])
+        if not isinstance(value, dict):
+            raise ValueError(f"{flag} must be a JSON object or key:value pairs, got {tokens[0]!r}")
+        return value
+    parsed = {}
+    for token in tokens:
+        key, colon, text = token.partition(":")
+        if not colon or not key:
+            raise ValueError(f"{flag}: expected key:value (or one JSON object), got {token!r}")
+        parsed[key] = _value(text)
+    return parsed
 
 
 PRETRAIN_NAMES: tuple[str, ...] = tuple("none" if c is None else c for c in PRETRAIN_CHOICES)

@@ -1,12 +1,16 @@
-"""Greedy evaluation of a recurrent agent: success rate and mean return."""
+"""Greedy evaluation of a recurrent agent, on SB3's ``evaluate_policy``: success rate, return, length."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv
+
+from warm_rl.validation import check_bool, check_int
 
 
 @dataclass
@@ -15,18 +19,43 @@ class Evaluation:
 
     Attributes:
         episodes: episodes played.
-        mean_return: mean undiscounted return.
+        mean_return: mean undiscounted return (SB3's ``eval/mean_reward``).
         success_rate: fraction of episodes whose last ``info`` had
             ``is_success`` true (None if the env never reports it).
+        mean_length: mean episode length (SB3's ``eval/mean_ep_length``).
     """
 
     episodes: int
     mean_return: float
     success_rate: float | None
+    mean_length: float | None = None
+
+
+class SuccessTracker:
+    """An ``evaluate_policy`` callback that keeps the ``is_success`` of every finished episode.
+
+    SB3's ``evaluate_policy`` calls it once per env and step, only for envs that still
+    owe episodes, so :attr:`successes` holds exactly the evaluated episodes' outcomes.
+    """
+
+    def __init__(self) -> None:
+        self.successes: list[bool] = []
+
+    def __call__(self, locals_: dict[str, Any], globals_: dict[str, Any]) -> None:
+        if locals_["done"] and "is_success" in locals_["info"]:
+            self.successes.append(bool(locals_["info"]["is_success"]))
+
+    @property
+    def rate(self) -> float | None:
+        """The success rate, None if no episode reported ``is_success``."""
+        return float(np.mean(self.successes)) if self.successes else None
 
 
 def evaluate(model: BaseAlgorithm, env: VecEnv, episodes: int = 100, deterministic: bool = True) -> Evaluation:
-    """Plays ``episodes`` episodes with the model's greedy policy, recurrent state carried.
+    """Plays ``episodes`` episodes with SB3's ``evaluate_policy`` (recurrent state carried).
+
+    The episodes are spread evenly over the envs (SB3's rule, so that short episodes
+    are not over-counted).
 
     Args:
         model: a trained (recurrent) SB3 model.
@@ -36,25 +65,18 @@ def evaluate(model: BaseAlgorithm, env: VecEnv, episodes: int = 100, determinist
 
     Returns:
         An :class:`Evaluation`.
+
+    Raises:
+        ValueError: ``episodes < 1``.
     """
-    if episodes < 1:
-        raise ValueError(f"episodes must be >= 1, got {episodes}")
-    obs = env.reset()
-    state = None
-    starts = np.ones(env.num_envs, dtype=bool)
-    running = np.zeros(env.num_envs)
-    returns: list[float] = []
-    successes: list[bool] = []
-    while len(returns) < episodes:
-        actions, state = model.predict(obs, state=state, episode_start=starts, deterministic=deterministic)
-        obs, rewards, dones, infos = env.step(actions)
-        running += rewards
-        for index in np.flatnonzero(dones):
-            returns.append(float(running[index]))
-            running[index] = 0.0
-            if "is_success" in infos[index]:
-                successes.append(bool(infos[index]["is_success"]))
-        starts = dones
-    returns, successes = returns[:episodes], successes[:episodes]
-    rate = float(np.mean(successes)) if successes else None
-    return Evaluation(episodes=len(returns), mean_return=float(np.mean(returns)), success_rate=rate)
+    check_int("episodes", episodes, minimum=1)
+    check_bool("deterministic", deterministic)
+    tracker = SuccessTracker()
+    returns, lengths = evaluate_policy(
+        model, env, n_eval_episodes=episodes, deterministic=deterministic, return_episode_rewards=True,
+        callback=tracker, warn=False,
+    )
+    return Evaluation(
+        episodes=len(returns), mean_return=float(np.mean(returns)), success_rate=tracker.rate,
+        mean_length=float(np.mean(lengths)),
+    )

@@ -8,18 +8,14 @@ with any SB3 algorithm.
 from __future__ import annotations
 
 import json
-import os
-import re
-import warnings
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch as th
-from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
+from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
 
-from agents.evaluation import evaluate
+from warm_rl.validation import check_int
 
 
 def first_non_finite(module: th.nn.Module) -> str | None:
@@ -31,26 +27,6 @@ def first_non_finite(module: th.nn.Module) -> str | None:
     if bool(finite.all()):
         return None
     return named[int((~finite).nonzero()[0, 0])][0]
-
-
-def save_model(model, path: str | Path) -> Path:
-    """Saves an SB3 model atomically, and never with non-finite weights.
-
-    Written to ``<path>.partial`` and then renamed over ``path``: a kill mid-write
-    leaves the previous file intact.
-
-    Raises:
-        FloatingPointError: a policy parameter is non-finite (nothing is written).
-    """
-    path = Path(path)
-    bad = first_non_finite(model.policy)
-    if bad is not None:
-        raise FloatingPointError(f"not saving {path}: parameter {bad!r} is non-finite")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    model.save(partial)
-    os.replace(partial, path)
-    return path
 
 
 class NanGuard(BaseCallback):
@@ -98,31 +74,84 @@ class NanGuard(BaseCallback):
         return True
 
 
-class PeriodicEvaluation(BaseCallback):
-    """Logs greedy ``eval/success_rate`` and ``eval/mean_return`` every ``every`` steps.
+class PeriodicEvaluation(EvalCallback):
+    """SB3's ``EvalCallback`` every ``every`` env steps, resumable, with its curve in a :class:`RunRecord`.
 
-    The history is kept in :attr:`history` as ``(timesteps, success_rate, mean_return)``
-    and, when ``record`` is given, written to that :class:`RunRecord` after every
-    evaluation so that a resumed run keeps the curve of the killed one.
+    Logs what SB3 users grep for (``eval/mean_reward``, ``eval/mean_ep_length``,
+    ``eval/success_rate``), writes ``<log_path>/evaluations.npz`` and saves
+    ``<best_model_save_path>/best_model.zip`` as ``EvalCallback`` does. What it adds
+    for a run that is killed and resumed:
+
+    * the cadence is counted in env steps from the start of the run (not in calls
+      since the resume), so a resumed run evaluates at the same steps;
+    * the curve is kept in :attr:`history` as ``(timesteps, success_rate,
+      mean_reward)`` and written to ``record`` after every evaluation;
+    * on a resume, the points of ``evaluations.npz`` up to the resumed step (the last
+      point of ``record``) are kept, later ones dropped, and the best mean reward is
+      restored from them.
+
+    Args:
+        eval_env: the evaluation VecEnv.
+        every: env steps between two evaluations.
+        episodes: greedy episodes per evaluation.
+        record: the run's record (its history is the curve so far), or None.
+        log_path: folder of ``evaluations.npz`` (None: not written).
+        best_model_save_path: folder of ``best_model.zip`` (None: not saved).
+        verbose: SB3 verbosity (1: a line per evaluation).
     """
 
-    def __init__(self, eval_env, every: int, episodes: int, record: RunRecord | None = None) -> None:
-        super().__init__()
-        self.eval_env, self.every, self.episodes, self.record = eval_env, every, episodes, record
+    def __init__(
+        self,
+        eval_env,
+        every: int,
+        episodes: int,
+        record: RunRecord | None = None,
+        log_path: str | Path | None = None,
+        best_model_save_path: str | Path | None = None,
+        verbose: int = 0,
+    ) -> None:
+        check_int("PeriodicEvaluation.every", every, minimum=1)
+        check_int("PeriodicEvaluation.episodes", episodes, minimum=1)
+        super().__init__(
+            eval_env, n_eval_episodes=episodes, eval_freq=1, deterministic=True, warn=False, verbose=verbose,
+            log_path=None if log_path is None else str(log_path),
+            best_model_save_path=None if best_model_save_path is None else str(best_model_save_path),
+        )
+        self.every, self.record = every, record
         self.history: list[tuple[int, float | None, float]] = record.history if record is not None else []
         self._next = (self.history[-1][0] if self.history else 0) + every
 
+    def _init_callback(self) -> None:
+        super()._init_callback()
+        if self.history:
+            self._restore_log(self.history[-1][0])
+
+    def _restore_log(self, upto: int) -> None:
+        """Keeps the ``evaluations.npz`` points at or before step ``upto`` (a resumed run)."""
+        path = None if self.log_path is None else Path(self.log_path + ".npz")
+        if path is None or not path.is_file():
+            return
+        with np.load(path) as saved:
+            keep = saved["timesteps"] <= upto
+            self.evaluations_timesteps = saved["timesteps"][keep].tolist()
+            self.evaluations_results = saved["results"][keep].tolist()
+            self.evaluations_length = saved["ep_lengths"][keep].tolist()
+            if "successes" in saved.files:
+                self.evaluations_successes = saved["successes"][keep].tolist()
+        if self.evaluations_results:
+            self.best_mean_reward = float(np.max(np.mean(self.evaluations_results, axis=1)))
+
     def _on_step(self) -> bool:
-        if self.num_timesteps >= self._next:
+        if self.num_timesteps < self._next:
+            return True
+        while self._next <= self.num_timesteps:
             self._next += self.every
-            result = evaluate(self.model, self.eval_env, self.episodes)
-            self.history.append((self.num_timesteps, result.success_rate, result.mean_return))
-            self.logger.record("eval/mean_return", result.mean_return)
-            if result.success_rate is not None:
-                self.logger.record("eval/success_rate", result.success_rate)
-            if self.record is not None:
-                self.record.write()
-        return True
+        keep_going = super()._on_step()  # eval_freq=1: EvalCallback evaluates now
+        success = float(np.mean(self._is_success_buffer)) if self._is_success_buffer else None
+        self.history.append((self.num_timesteps, success, float(self.last_mean_reward)))
+        if self.record is not None:
+            self.record.write()
+        return keep_going
 
 
 class TrainingEpisodeStats(BaseCallback):
@@ -164,24 +193,6 @@ class TrainingEpisodeStats(BaseCallback):
                 if self.record is not None:
                     self.record.write()
             self._episodes = self._terminated = self._successes = self._reported = 0
-        return True
-
-
-class KeepLastCheckpoints(CheckpointCallback):
-    """SB3's CheckpointCallback, atomic (:func:`save_model`), keeping only the ``keep`` newest checkpoints."""
-
-    def __init__(self, save_freq: int, save_path: str, keep: int = 2) -> None:
-        super().__init__(save_freq, save_path, name_prefix="model")
-        self.keep = keep
-
-    def _on_step(self) -> bool:
-        if self.n_calls % self.save_freq == 0:
-            path = save_model(self.model, self._checkpoint_path(extension="zip"))
-            if self.verbose >= 2:
-                print(f"Saving model checkpoint to {path}")
-            found = sorted(_numbered_checkpoints(Path(self.save_path)))
-            for _, old in found[: -self.keep]:
-                old.unlink(missing_ok=True)
         return True
 
 
@@ -234,48 +245,6 @@ class RunRecord:
         data = {"history": self.history, "training_curve": self.training_curve, "warmup": self.warmup}
         temporary.write_text(json.dumps(data))
         temporary.replace(self.path)
-
-
-def _numbered_checkpoints(directory: Path) -> list[tuple[int, Path]]:
-    found = []
-    for path in directory.glob("*_steps.zip"):
-        match = re.search(r"_(\d+)_steps\.zip$", path.name)
-        if match:
-            found.append((int(match.group(1)), path))
-    return found
-
-
-def _unreadable(path: Path) -> str | None:
-    """Why an SB3 zip cannot be loaded (None: it looks whole)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            broken = archive.testzip()
-    except (zipfile.BadZipFile, OSError) as error:
-        return f"{type(error).__name__}: {error}"
-    if "data" not in names or "policy.pth" not in names:
-        return f"missing {sorted({'data', 'policy.pth'} - names)}"
-    return None if broken is None else f"corrupt member {broken}"
-
-
-def latest_checkpoint(directory: Path, max_steps: int | None = None) -> Path | None:
-    """The readable checkpoint with the most steps in ``directory`` (``*_<steps>_steps.zip``).
-
-    An unreadable newer checkpoint (truncated by a kill while it was written by an
-    older version, a full disk, ...) is skipped with a warning.
-
-    Args:
-        directory: the checkpoint folder.
-        max_steps: ignore checkpoints beyond this many steps (a shorter rerun of
-            a run must not start from its future).
-    """
-    found = [item for item in _numbered_checkpoints(directory) if max_steps is None or item[0] <= max_steps]
-    for _, path in sorted(found, reverse=True):
-        reason = _unreadable(path)
-        if reason is None:
-            return path
-        warnings.warn(f"skipping unreadable checkpoint {path} ({reason}); trying the previous one", stacklevel=2)
-    return None
 
 
 def warmup_summary(result: dict) -> dict[str, float | None]:

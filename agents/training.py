@@ -18,8 +18,17 @@ from sb3_contrib import RecurrentPPO
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.utils import LinearSchedule
+from stable_baselines3.common.vec_env import VecEnv
 
 import envs  # noqa: F401  (registers the warm_rl/ tasks)
+from agents.checkpoints import (
+    KeepLastCheckpoints,
+    ResumeState,
+    latest_checkpoint,
+    load_resume_state,
+    restore_model_state,
+    save_model,
+)
 from agents.defaults import (
     DEFAULT_ENT_COEF,
     DEFAULT_ENT_SCHEDULE,
@@ -35,14 +44,11 @@ from agents.defaults import (
 from agents.evaluation import Evaluation, evaluate
 from agents.ppo import WarmRecurrentPPO
 from agents.run_tracking import (
-    KeepLastCheckpoints,
     NanGuard,
     PeriodicEvaluation,
     RecordWarmup,
     RunRecord,
     TrainingEpisodeStats,
-    latest_checkpoint,
-    save_model,
     warmup_summary,
 )
 from agents.wrappers import PreviousActionReward, TruncationAsTermination
@@ -144,7 +150,7 @@ class RunConfig:
     lr_schedule: str = DEFAULT_LR_SCHEDULE
     ent_schedule: str = DEFAULT_ENT_SCHEDULE
     eval_episodes: int = 100
-    eval_every: int = 0
+    eval_every: int = 10_000
     stats_every: int = 10_000
     checkpoint_every: int = 20_000
     keep_checkpoints: int = 2
@@ -274,25 +280,65 @@ def build_model(
     )
 
 
-def _checkpoint_paths(save: str | Path | None) -> tuple[Path | None, Path | None, Path | None]:
-    """The final model, checkpoint folder and run record of a run saved at ``save`` (all None without)."""
-    if save is None:
-        return None, None, None
-    path = Path(save)
-    return path, path.with_name(path.stem + "_checkpoints"), path.with_name(path.stem + "_run.json")
+@dataclass(frozen=True)
+class RunPaths:
+    """Where a run saved at ``<save>.zip`` keeps its files (all beside the final model).
+
+    Attributes:
+        model: the final model, ``<save>.zip``.
+        checkpoints: ``<save>_checkpoints/`` (the checkpoints, their resume states, the run's config).
+        record: ``<save>_run.json`` (evaluation and training curves, warm-up outcome).
+        evaluations: ``<save>_eval/`` (SB3's ``evaluations.npz`` and ``best_model.zip``).
+    """
+
+    model: Path
+    checkpoints: Path
+    record: Path
+    evaluations: Path
+
+    @classmethod
+    def of(cls, save: str | Path) -> RunPaths:
+        path = Path(save)
+        stem = path.with_suffix("") if path.suffix == ".zip" else path
+        return cls(
+            model=path, checkpoints=stem.with_name(stem.name + "_checkpoints"),
+            record=stem.with_name(stem.name + "_run.json"), evaluations=stem.with_name(stem.name + "_eval"),
+        )
+
+    def existing(self) -> list[Path]:
+        """The files and folders of the run that exist."""
+        return [path for path in (self.model, self.checkpoints, self.record, self.evaluations) if path.exists()]
 
 
 def _model_to_train(
-    config: RunConfig, env, checkpoint: Path | None, tensorboard_log: str | None, verbose: int
-) -> WarmRecurrentPPO | RecurrentPPO:
-    """The model of the latest checkpoint (resume), else a fresh one."""
+    config: RunConfig, checkpoint: Path | None, tensorboard_log: str | None, verbose: int,
+    say: Callable[[str], None] | None,
+) -> tuple[WarmRecurrentPPO | RecurrentPPO, VecEnv, ResumeState | None]:
+    """The model of the latest checkpoint (resume), else a fresh one; the run's evaluation env; the resume state.
+
+    A resumed model gets its envs and random states back (:mod:`agents.checkpoints`),
+    so that it continues exactly; :func:`agents.checkpoints.restore_model_state` must
+    then be the last thing before ``learn``.
+    """
+    state = load_resume_state(checkpoint) if checkpoint is not None else None
+    env = state.env if state is not None and state.env is not None else _make_env(config, config.seed, config.n_envs)
+    eval_env = state.eval_env if state is not None and state.eval_env is not None else _eval_env(config)
     if checkpoint is None:
-        return build_model(config, env, tensorboard_log=tensorboard_log, verbose=verbose)
+        return build_model(config, env, tensorboard_log=tensorboard_log, verbose=verbose), eval_env, None
     algorithm = RecurrentPPO if config.algorithm == "RecurrentPPO" else WarmRecurrentPPO
-    model = algorithm.load(checkpoint, env=env, device=config.device, tensorboard_log=tensorboard_log)
-    if verbose:
-        print(f"resuming from {checkpoint} at {model.num_timesteps} steps")
-    return model
+    exact = state is not None and state.env is not None
+    # force_reset: SB3 drops the saved last observation and resets the envs when learning
+    # starts; the restored envs go on with their episodes instead.
+    model = algorithm.load(checkpoint, env=env, device=config.device, tensorboard_log=tensorboard_log,
+                           force_reset=not exact)
+    if say is not None:
+        how = "exactly" if exact else "with fresh episodes"
+        say(f"resuming from {checkpoint} at {model.num_timesteps} steps ({how})")
+    return model, eval_env, state
+
+
+def _eval_env(config: RunConfig) -> VecEnv:
+    return _make_env(config, config.seed + 10_000, min(config.n_envs, 8))
 
 
 @dataclass
@@ -304,17 +350,21 @@ class _RunCallbacks:
     stats: TrainingEpisodeStats | None
 
 
-def _run_callbacks(config: RunConfig, eval_env, checkpoint_dir: Path | None, record: RunRecord | None) -> _RunCallbacks:
+def _run_callbacks(config: RunConfig, eval_env, paths: RunPaths | None, record: RunRecord | None) -> _RunCallbacks:
     """NaN guard, checkpoints, warm-up record, periodic evaluation and training-episode curve."""
     callbacks: list[BaseCallback] = [NanGuard()]
-    if checkpoint_dir is not None:
-        every = max(1, config.checkpoint_every // config.n_envs)
-        callbacks.append(KeepLastCheckpoints(every, str(checkpoint_dir), keep=config.keep_checkpoints))
+    if paths is not None:
+        callbacks.append(KeepLastCheckpoints(config.checkpoint_every, str(paths.checkpoints),
+                                             keep=config.keep_checkpoints, eval_env=eval_env))
     if record is not None:
         callbacks.append(RecordWarmup(record))
     periodic = None
     if config.eval_every:
-        periodic = PeriodicEvaluation(eval_env, config.eval_every, min(config.eval_episodes, 50), record)
+        periodic = PeriodicEvaluation(
+            eval_env, config.eval_every, min(config.eval_episodes, 50), record,
+            log_path=None if paths is None else paths.evaluations,
+            best_model_save_path=None if paths is None else paths.evaluations,
+        )
         callbacks.append(periodic)
     stats = TrainingEpisodeStats(config.stats_every, record) if config.stats_every else None
     if stats is not None:
@@ -373,7 +423,7 @@ def move_run_aside(save: str | Path) -> Path | None:
     Returns:
         The folder they went to, or None when there was nothing to move.
     """
-    paths = [p for p in _checkpoint_paths(save) if p is not None and p.exists()]
+    paths = RunPaths.of(save).existing()
     if not paths:
         return None
     save = Path(save)
@@ -444,34 +494,34 @@ def train_agent(
         ValueError: see :func:`_checkpoint_to_resume` (nothing is changed then).
     """
     start = time.perf_counter()
-    save_path, checkpoint_dir, record_path = _checkpoint_paths(save)
-    if force_new and save_path is not None:
-        aside = move_run_aside(save_path)
+    paths = None if save is None else RunPaths.of(save)
+    if force_new and paths is not None:
+        aside = move_run_aside(paths.model)
         if aside is not None and say is not None:
             say(f"--force-new: the earlier run was moved to {aside}")
-    checkpoint = _checkpoint_to_resume(config, checkpoint_dir, resume)
-    if resume and checkpoint is None and say is not None and save_path is not None:
-        say(f"--resume: no checkpoint in {checkpoint_dir}, starting fresh")
-    env = _make_env(config, config.seed, config.n_envs)
-    eval_env = _make_env(config, config.seed + 10_000, min(config.n_envs, 8))
-    model = _model_to_train(config, env, checkpoint, tensorboard_log, verbose)
-    if checkpoint is None and checkpoint_dir is not None:
-        checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        (checkpoint_dir / RUN_CONFIG_FILE).write_text(json.dumps(asdict(config), indent=2))
+    checkpoint = _checkpoint_to_resume(config, None if paths is None else paths.checkpoints, resume)
+    if resume and checkpoint is None and say is not None and paths is not None:
+        say(f"--resume: no checkpoint in {paths.checkpoints}, starting fresh")
+    model, eval_env, state = _model_to_train(config, checkpoint, tensorboard_log, verbose, say if resume else None)
+    if checkpoint is None and paths is not None:
+        paths.checkpoints.mkdir(parents=True, exist_ok=True)
+        (paths.checkpoints / RUN_CONFIG_FILE).write_text(json.dumps(asdict(config), indent=2))
     record = None
-    if record_path is not None:
-        record = RunRecord.load_or_new(record_path, model.num_timesteps if checkpoint is not None else None)
-    run = _run_callbacks(config, eval_env, checkpoint_dir, record)
+    if paths is not None:
+        record = RunRecord.load_or_new(paths.record, model.num_timesteps if checkpoint is not None else None)
+    run = _run_callbacks(config, eval_env, paths, record)
     remaining = config.timesteps - model.num_timesteps
     if remaining > 0:
+        if state is not None:
+            restore_model_state(model, state)  # last before learn: load re-seeded every generator
         model.learn(
             remaining,
             callback=CallbackList(run.callbacks),
             reset_num_timesteps=checkpoint is None,
             progress_bar=progress_bar,
         )
-        if save_path is not None:
-            save_model(model, save_path)
+        if paths is not None:
+            save_model(model, paths.model)
     elif say is not None:
         say(f"--resume: the run is finished ({model.num_timesteps} steps); evaluating it, changing nothing")
     evaluation = evaluate(model, eval_env, config.eval_episodes)

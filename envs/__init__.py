@@ -8,8 +8,10 @@ Importing this package registers every task under the ``warm_rl`` namespace::
     env = gym.make("warm_rl/TMaze-v0", length=20)
 
 or, without importing it first, ``gym.make("envs:warm_rl/TMaze-v0")`` (gymnasium imports the
-module named before the colon). Difficulty is set by keyword arguments, see each class.
-Only gymnasium and numpy are used.
+module named before the colon). Difficulty is set by keyword arguments, see each class, or
+by a named variant (:mod:`envs.variants`): ``warm_rl/TMaze-L50-v0``,
+``warm_rl/CopyFirst-Hard-v0``, ... (``ALL_ENV_IDS`` lists them all; so does
+``gymnasium.pprint_registry()``). Only gymnasium and numpy are used.
 
 The tasks, by the kind of memory they test:
 
@@ -47,6 +49,7 @@ from envs.tmaze import TMaze
 
 __all__ = [
     "ALL_ENV_IDS",
+    "TASK_IDS",
     "CopyFirst",
     "CopyFirstContinuous",
     "CountEvents",
@@ -59,22 +62,20 @@ __all__ = [
     "oracle_action",
 ]
 
-_ENTRY_POINTS = {
-    "warm_rl/TMaze-v0": "envs.tmaze:TMaze",
-    "warm_rl/CopyFirst-v0": "envs.copy_first:CopyFirst",
-    "warm_rl/DelayedMatch-v0": "envs.delayed_match:DelayedMatch",
-    "warm_rl/CueRecall-v0": "envs.cue_recall:CueRecall",
-    "warm_rl/CopyFirstContinuous-v0": "envs.copy_first_continuous:CopyFirstContinuous",
-    "warm_rl/RepeatPrevious-v0": "envs.repeat_previous:RepeatPrevious",
-    "warm_rl/CountEvents-v0": "envs.count_events:CountEvents",
-    "warm_rl/KeyValueRecall-v0": "envs.key_value_recall:KeyValueRecall",
-    "warm_rl/HiddenVelocityPendulum-v0": "envs.hidden_velocity_pendulum:HiddenVelocityPendulum",
+from envs.variants import TASK_ENTRY_POINTS, variant_specs  # noqa: E402
+
+TASK_IDS: tuple[str, ...] = tuple(f"warm_rl/{task}-v0" for task in TASK_ENTRY_POINTS)
+"""Ids of the tasks with their default kwargs."""
+
+_SPECS: dict[str, tuple[str, dict]] = {
+    **{f"warm_rl/{task}-v0": (entry, {}) for task, entry in TASK_ENTRY_POINTS.items()},
+    **variant_specs(),
 }
 
-ALL_ENV_IDS: tuple[str, ...] = tuple(_ENTRY_POINTS)
-"""Ids of every registered task."""
+ALL_ENV_IDS: tuple[str, ...] = tuple(_SPECS)
+"""Ids of every registered task and named variant."""
 
 # Episode lengths depend on the kwargs, so each env ends its own episodes: no max_episode_steps.
-for _env_id, _entry_point in _ENTRY_POINTS.items():
+for _env_id, (_entry_point, _kwargs) in _SPECS.items():
     if _env_id not in gym.registry:
-        gym.register(id=_env_id, entry_point=_entry_point)
+        gym.register(id=_env_id, entry_point=_entry_point, kwargs=dict(_kwargs))

@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=100_000, help="timed steps per measurement")
     parser.add_argument("--num-envs", type=int, default=8, help="sub-envs of the vector env")
-    parser.add_argument("--ids", nargs="+", default=list(envs.ALL_ENV_IDS), help="env ids")
+    parser.add_argument("--ids", nargs="+", default=list(envs.TASK_IDS), help="env ids")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     print(

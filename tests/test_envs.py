@@ -42,7 +42,7 @@ EXPECTED_IDS = {
 CONTINUOUS_IDS = {"warm_rl/CopyFirstContinuous-v0", "warm_rl/HiddenVelocityPendulum-v0"}
 
 # Every id with its defaults, plus variants at the edges of each difficulty knob.
-CASES: list[tuple[str, dict[str, Any]]] = [(env_id, {}) for env_id in envs.ALL_ENV_IDS] + [
+CASES: list[tuple[str, dict[str, Any]]] = [(env_id, {}) for env_id in envs.TASK_IDS] + [
     ("warm_rl/TMaze-v0", {"length": 2}),
     ("warm_rl/TMaze-v0", {"length": 5, "stochasticity": 0.5}),
     ("warm_rl/CopyFirst-v0", {"delay": 0, "n_symbols": 2}),
@@ -139,11 +139,35 @@ def trajectory(env: gym.Env, seed: int, codes: list[int]) -> list[tuple]:
 
 
 def test_all_ids_registered():
-    assert set(envs.ALL_ENV_IDS) == EXPECTED_IDS
-    assert len(envs.ALL_ENV_IDS) == len(EXPECTED_IDS)
+    assert set(envs.TASK_IDS) == EXPECTED_IDS
+    assert len(envs.TASK_IDS) == len(EXPECTED_IDS)
     for env_id in envs.ALL_ENV_IDS:
         assert env_id in gym.registry
         assert gym.spec(env_id).namespace == "warm_rl"
+
+
+def test_named_variants_preset_their_kwargs_and_are_listed():
+    import io
+    from contextlib import redirect_stdout
+
+    assert {"warm_rl/TMaze-L50-v0", "warm_rl/TMaze-L100-v0", "warm_rl/CopyFirst-Hard-v0"} <= set(envs.ALL_ENV_IDS)
+    for task_id in envs.TASK_IDS:
+        task = task_id.removeprefix("warm_rl/").removesuffix("-v0")
+        for level in ("Easy", "Medium", "Hard"):
+            assert f"warm_rl/{task}-{level}-v0" in envs.ALL_ENV_IDS
+    assert gym.make("warm_rl/TMaze-L50-v0").unwrapped.length == 50
+    assert gym.make("warm_rl/TMaze-L50-v0", length=7).unwrapped.length == 7, "given kwargs override the preset"
+    assert gym.make("warm_rl/RepeatPrevious-Hard-v0").unwrapped.k == 8
+    listing = io.StringIO()
+    with redirect_stdout(listing):
+        gym.pprint_registry()
+    assert "TMaze-L50-v0" in listing.getvalue() and "KeyValueRecall-Medium-v0" in listing.getvalue()
+
+
+def test_importing_agents_registers_the_tasks():
+    code = "import agents, gymnasium as gym\nprint(gym.make('warm_rl/TMaze-v0').unwrapped.length)\n"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "10", done.stderr
 
 
 def test_reimport_does_not_warn():
@@ -177,7 +201,7 @@ def test_make_with_module_prefix_in_fresh_interpreter():
 
 
 @pytest.mark.parametrize("render_mode", [None, "ansi", "rgb_array"])
-@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+@pytest.mark.parametrize("env_id", envs.TASK_IDS)
 def test_gymnasium_check_env(env_id, render_mode):
     env = make_raw(env_id, render_mode=render_mode)
     with warnings.catch_warnings():
@@ -185,7 +209,7 @@ def test_gymnasium_check_env(env_id, render_mode):
         gym_check_env(env)
 
 
-@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+@pytest.mark.parametrize("env_id", envs.TASK_IDS)
 def test_sb3_check_env(env_id):
     env = make_raw(env_id)
     with warnings.catch_warnings():
@@ -206,7 +230,7 @@ def test_spaces(env_id, kwargs):
     assert env.horizon >= 2 and env.max_return > 0
 
 
-@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+@pytest.mark.parametrize("env_id", envs.TASK_IDS)
 def test_observations_are_owned_by_the_caller(env_id):
     """Held observations never change later, and writing to them does not affect the env."""
     env = make_raw(env_id)
@@ -228,7 +252,7 @@ def test_observations_are_owned_by_the_caller(env_id):
     assert all(np.array_equal(a, b) for a, b in zip(held, snapshot, strict=True))
 
 
-@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+@pytest.mark.parametrize("env_id", envs.TASK_IDS)
 def test_render_ansi(env_id):
     env = make_raw(env_id, render_mode="ansi")
     env.reset(seed=0)
@@ -283,7 +307,7 @@ def test_render_rgb_array(env_id, kwargs):
     assert trajectory(env, 7, codes) == trajectory(make_raw(env_id, **kwargs), 7, codes)
 
 
-@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+@pytest.mark.parametrize("env_id", envs.TASK_IDS)
 def test_sb3_make_vec_env_with_defaults(env_id):
     """SB3's make_vec_env asks for render_mode="rgb_array" unless told otherwise."""
     venv = make_vec_env(env_id, n_envs=2, seed=0)
@@ -303,7 +327,7 @@ def test_sb3_make_vec_env_with_defaults(env_id):
     venv.close()
 
 
-@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+@pytest.mark.parametrize("env_id", envs.TASK_IDS)
 def test_step_before_reset_and_after_end_raise(env_id):
     env = make_raw(env_id)
     with pytest.raises(RuntimeError, match="reset"):
@@ -313,7 +337,7 @@ def test_step_before_reset_and_after_end_raise(env_id):
         env.step(to_action(env, 0))
 
 
-@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+@pytest.mark.parametrize("env_id", envs.TASK_IDS)
 def test_vector_env(env_id):
     venv = gym.vector.SyncVectorEnv([lambda: gym.make(env_id)] * 8)
     obs, _ = venv.reset(seed=0)
@@ -385,7 +409,7 @@ def test_bad_kwargs_raise(env_id, kwargs, error, match):
         gym.make(env_id, **kwargs)
 
 
-@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+@pytest.mark.parametrize("env_id", envs.TASK_IDS)
 def test_human_render_mode(env_id):
     """The classes reject "human"; gym.make turns it into gymnasium's HumanRendering wrapper
     around the rgb_array mode."""
@@ -434,7 +458,7 @@ VALID_OPTIONS: dict[str, dict[str, Any]] = {
 
 
 @pytest.mark.parametrize("render_mode", ["depth_array", "ANSI", "", 3])
-@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+@pytest.mark.parametrize("env_id", envs.TASK_IDS)
 def test_bad_render_mode_raises_at_construction(env_id, render_mode):
     cls = type(make_raw(env_id))
     with pytest.raises(ValueError, match=rf"render_mode must be None or one of .*got {re.escape(repr(render_mode))}"):
@@ -444,7 +468,7 @@ def test_bad_render_mode_raises_at_construction(env_id, render_mode):
 
 
 @pytest.mark.parametrize("options", [[("goal", 0)], "goal", 0, ("angle",), {"goal"}])
-@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+@pytest.mark.parametrize("env_id", envs.TASK_IDS)
 def test_reset_options_must_be_a_dict(env_id, options):
     env = make_raw(env_id)
     with pytest.raises(TypeError, match=rf"options must be None or a dict, got {re.escape(repr(options))}"):
@@ -453,7 +477,7 @@ def test_reset_options_must_be_a_dict(env_id, options):
         env.step(to_action(env, 0))
 
 
-@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+@pytest.mark.parametrize("env_id", envs.TASK_IDS)
 def test_unknown_reset_options_raise(env_id):
     env = make_raw(env_id)
     valid = VALID_OPTIONS.get(env_id, {})
@@ -508,7 +532,7 @@ def test_wrongly_shaped_continuous_actions_raise(env_id, action):
         env.step(action)
 
 
-@pytest.mark.parametrize("env_id", envs.ALL_ENV_IDS)
+@pytest.mark.parametrize("env_id", envs.TASK_IDS)
 def test_oracle_and_step_before_reset_raise(env_id):
     env = gym.make(env_id)  # wrapped: the oracle looks through the wrappers
     with pytest.raises(RuntimeError, match=r"oracle_action\(\) called before reset\(\): call reset\(\) first"):
@@ -964,7 +988,7 @@ def test_bench_script_smoke():
     )
     assert result.returncode == 0, result.stderr
     rows = [line for line in result.stdout.splitlines() if line.startswith("| `warm_rl/")]
-    assert len(rows) == len(envs.ALL_ENV_IDS)
+    assert len(rows) == len(envs.TASK_IDS)
 
 
 def test_a_memory_task_must_draw_episodes_and_render():

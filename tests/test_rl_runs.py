@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+import numpy as np
 import pytest
+import torch
 
 from agents import WarmRecurrentPPO, benchmark
 from agents.training import RunConfig, build_model, latest_checkpoint, train_agent
@@ -230,13 +232,14 @@ def test_plot_draws_evaluation_and_training_curves(tmp_path):
     config = asdict(RunConfig(env_kwargs={"length": 10}))
     runs = [
         {"variant": variant, "config": {**config, "seed": seed}, "history": [[10, 0.5, 1.0], [20, 1.0, 4.0]],
-         "training_curve": [[10, 0.2, 0.1], [20, 0.9, 0.5]]}
+         "training_curve": [[10, 0.2 + 0.2 * seed, 0.1], [20, 0.9, 0.5]]}
         for variant in ("warm", "cold") for seed in (0, 1)
     ]
     curves = benchmark._mean_curves(runs, "training_curve", 1)
     assert list(curves) == [(10, "cold"), (10, "warm")]
-    steps, mean, seeds = curves[(10, "warm")]
-    assert steps == [10, 20] and mean.tolist() == pytest.approx([0.2, 0.9]) and seeds == 2
+    steps, mean, low, high, seeds = curves[(10, "warm")]
+    assert steps == [10, 20] and mean.tolist() == pytest.approx([0.3, 0.9]) and seeds == 2
+    assert low.tolist() == pytest.approx([0.25, 0.9]) and high.tolist() == pytest.approx([0.35, 0.9])
     benchmark.plot(runs, tmp_path / "both.png")
     benchmark.plot([{**run, "history": []} for run in runs], tmp_path / "no_eval.png")
     assert (tmp_path / "both.png").stat().st_size > 0 and (tmp_path / "no_eval.png").stat().st_size > 0
@@ -312,7 +315,7 @@ def test_a_truncated_newest_checkpoint_resumes_from_the_previous_one(tmp_path):
 def test_save_model_refuses_non_finite_weights(tmp_path):
     import torch
 
-    from agents.run_tracking import save_model
+    from agents.checkpoints import save_model
 
     model = build_model(RunConfig(**TINY_RUN))
     with torch.no_grad():
@@ -389,3 +392,140 @@ def test_train_script_reports_a_nonsense_setting_without_training():
                           timeout=120)
     assert done.returncode == 2 and "RunConfig.timesteps must be >= 1, got 0" in done.stderr, done.stderr
     assert "trained" not in done.stdout
+
+
+def _parameters(path):
+    model = WarmRecurrentPPO.load(path)
+    return {name: value.clone() for name, value in model.policy.state_dict().items()}
+
+
+def test_a_killed_and_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path, monkeypatch):
+    from agents import checkpoints
+
+    config = RunConfig(**TINY_RUN, timesteps=160)  # the default linear learning-rate decay
+    train_agent(config, save=tmp_path / "whole.zip")
+
+    save_checkpoint = checkpoints.KeepLastCheckpoints._save
+
+    def save_then_die(self):
+        save_checkpoint(self)
+        if self.num_timesteps == 96:
+            raise KeyboardInterrupt  # killed right after the checkpoint at 96 steps: what followed is lost
+
+    monkeypatch.setattr(checkpoints.KeepLastCheckpoints, "_save", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        train_agent(config, save=tmp_path / "killed.zip")
+    monkeypatch.undo()
+    said = []
+    resumed = train_agent(config, save=tmp_path / "killed.zip", resume=True, say=said.append)
+    assert "at 96 steps (exactly)" in said[0]
+    whole, again = _parameters(tmp_path / "whole.zip"), _parameters(tmp_path / "killed.zip")
+    assert all(torch.equal(whole[name], again[name]) for name in whole), "resume must be bit-identical"
+    uninterrupted = json.loads((tmp_path / "whole_run.json").read_text())
+    assert resumed.history == [tuple(point) for point in uninterrupted["history"]]
+    whole_eval, killed_eval = (tmp_path / f"{name}_eval" / "evaluations.npz" for name in ("whole", "killed"))
+    with np.load(whole_eval) as a, np.load(killed_eval) as b:
+        assert a["timesteps"].tolist() == b["timesteps"].tolist() == [64, 128]
+        assert np.array_equal(a["results"], b["results"]) and np.array_equal(a["successes"], b["successes"])
+
+
+def test_a_checkpoint_without_its_resume_state_resumes_with_fresh_episodes(tmp_path):
+    save = tmp_path / "run.zip"
+    train_agent(RunConfig(**TINY_RUN, timesteps=64), save=save)
+    for state in (tmp_path / "run_checkpoints").glob("*.resume.pkl"):
+        state.unlink()  # a checkpoint written by an older version
+    said = []
+    with pytest.warns(UserWarning, match="resume.pkl is missing"):
+        result = train_agent(RunConfig(**TINY_RUN, timesteps=96), save=save, resume=True, say=said.append)
+    assert result.timesteps == 96 and "with fresh episodes" in said[0]
+
+
+def test_checkpoints_are_taken_at_rollout_boundaries_with_their_resume_state(tmp_path):
+    train_agent(RunConfig(**{**TINY_RUN, "checkpoint_every": 40, "keep_checkpoints": 5}, timesteps=160),
+                save=tmp_path / "run.zip")
+    folder = tmp_path / "run_checkpoints"
+    # rollouts of 2 envs x 16 steps: the first boundary at or after every 40 steps, and the end
+    assert sorted(int(p.name.split("_")[1]) for p in folder.glob("model_*_steps.zip")) == [64, 96, 128, 160]
+    assert sorted(p.name for p in folder.glob("*.resume.pkl")) == [
+        f"model_{n}_steps.resume.pkl" for n in (128, 160, 64, 96)]
+
+
+def test_periodic_evaluation_is_sb3s_eval_callback_with_its_keys_and_files(tmp_path):
+    from stable_baselines3.common.logger import configure
+
+    from agents.run_tracking import PeriodicEvaluation
+    from agents.training import _make_env
+
+    config = RunConfig(**TINY_RUN)
+    model = build_model(config)
+    model.set_logger(configure(str(tmp_path / "log"), ["csv"]))
+    callback = PeriodicEvaluation(_make_env(config, 99, 2), every=32, episodes=4, log_path=tmp_path / "eval",
+                                  best_model_save_path=tmp_path / "eval")
+    model.learn(64, callback=callback)
+    header = (tmp_path / "log" / "progress.csv").read_text().splitlines()[0].split(",")
+    assert {"eval/mean_reward", "eval/mean_ep_length", "eval/success_rate"} <= set(header)
+    assert (tmp_path / "eval" / "best_model.zip").is_file()
+    with np.load(tmp_path / "eval" / "evaluations.npz") as saved:
+        assert saved["timesteps"].tolist() == [step for step, _, _ in callback.history] == [32, 64]
+        assert saved["results"].shape == (2, 4)
+    with pytest.raises(ValueError, match="every"):
+        PeriodicEvaluation(_make_env(config, 99, 2), every=0, episodes=4)
+
+
+@pytest.mark.parametrize("tokens, expected", [
+    (['{"length": 30, "stochasticity": 0.1}'], {"length": 30, "stochasticity": 0.1}),
+    (["length:30", "stochasticity:0.1"], {"length": 30, "stochasticity": 0.1}),
+    (["render_mode:None", "flag:True", "name:abc", "items:[1,2]"],
+     {"render_mode": None, "flag": True, "name": "abc", "items": [1, 2]}),
+    ([], {}),
+])
+def test_env_kwargs_take_json_or_rl_zoo_pairs(tokens, expected):
+    from agents.cli import parse_kwargs
+
+    assert parse_kwargs(tokens) == expected
+
+
+@pytest.mark.parametrize("tokens, match", [(["length=30"], "'length=30'"), (["[1, 2]"], r"'\[1, 2\]'")])
+def test_env_kwargs_that_are_neither_fail_naming_the_token(tokens, match):
+    from agents.cli import parse_kwargs
+
+    with pytest.raises(ValueError, match=match):
+        parse_kwargs(tokens)
+
+
+def test_train_help_documents_every_flag_with_its_default(capsys):
+    from agents.commands import train
+
+    with pytest.raises(SystemExit):
+        train.main(["--help"])
+    text = capsys.readouterr().out
+    parser_flags = [line.split()[0] for line in text.splitlines() if line.startswith("  --")]
+    assert "--eval-every" in parser_flags and "--no-tensorboard" in parser_flags
+    assert "(default: 10000)" in text and "(default: runs)" in text
+    import argparse
+
+    from warm_rl.suite import command as supervised
+
+    for parser in (train.build_parser(), supervised.build_parser()):
+        flags = [action for action in parser._actions if action.option_strings]
+        assert [action.option_strings for action in flags if not action.help] == [], parser.prog
+        assert issubclass(parser.formatter_class, argparse.ArgumentDefaultsHelpFormatter)
+
+
+def test_train_prints_a_table_and_writes_the_learning_curve(tmp_path, capsys):
+    from agents.commands import train
+
+    code = train.main([
+        "--env-kwargs", "length:3", "--hidden-size", "8", "--n-envs", "2", "--warmup-env-steps", "32",
+        "--warmup-kwargs", '{"updates": 3, "batch_size": 8, "max_horizon": 20}', "--vaa-horizon", "50",
+        "--ppo-kwargs", '{"n_steps": 16, "batch_size": 32, "n_epochs": 1}', "--timesteps", "64",
+        "--eval-every", "32", "--eval-episodes", "4", "--save", str(tmp_path / "run.zip"),
+        "--tensorboard-log", str(tmp_path / "tb"), "--no-progress",
+    ])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "warm_rl/TMaze-v0 length=3" in out and "greedy success" in out and "VAA before -> after" in out
+    assert (tmp_path / "run_curve.png").stat().st_size > 0
+    assert list((tmp_path / "tb").glob("WarmRecurrentPPO_1/events.*"))
+    record = json.loads((tmp_path / "run_run.json").read_text())
+    assert [point[0] for point in record["history"]] == [32, 64]

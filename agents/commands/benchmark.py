@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from agents.benchmark import VARIANTS, plan_runs, plot, run_sweep, summarise
-from agents.cli import add_run_arguments, run_fields
+from agents.cli import HelpFormatter, add_run_arguments, run_fields
 from agents.suite import SUITE_AGENTS, SUITE_TASKS, plan_suite, write_suite
 from agents.training import RunConfig
 
@@ -35,19 +35,20 @@ DEFAULT_OUT = "results/tmaze_warm_vs_cold/rl_benchmark"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
     add_run_arguments(parser)
-    parser.add_argument("--lengths", type=int, nargs="+", default=[10])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--lengths", type=int, nargs="+", default=[10], help="T-maze corridor lengths L")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4], help="seeds of every run")
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS),
+                        help="agent variants (agents.benchmark.VARIANTS)")
     parser.add_argument("--timesteps", type=int, default=150_000, help="steps per run")
     parser.add_argument("--timesteps-per-length", type=json.loads, default="{}",
                         help='JSON {"50": 1000000} overriding --timesteps per length')
-    parser.add_argument("--eval-every", type=int, default=10_000)
+    parser.add_argument("--eval-every", type=int, default=10_000, help="env steps between greedy evaluations")
     parser.add_argument("--workers", type=int, default=None,
                         help="parallel runs, one process each (default 1; --suite: every core)")
     parser.add_argument("--ray-address", default=None, help="run on a Ray cluster (pip install warm-rl[ray])")
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"output path prefix (default {DEFAULT_OUT})")
+    parser.add_argument("--out", default=DEFAULT_OUT, help="output path prefix")
     parser.add_argument("--work-dir", default=None,
                         help="checkpoints of the runs (default <out>_runs/); point a longer sweep at a shorter "
                              "one's to continue its runs")

@@ -32,13 +32,20 @@ DEFAULT_OUT_DIR = "results/paper_tables"
 """Where ``--table`` writes its files by default."""
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The command line, parsed."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def build_parser() -> argparse.ArgumentParser:
+    """The ``warm-rl-supervised`` flags (each with a help line; defaults shown by ``--help``)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     _what_arguments(parser)
     _data_arguments(parser)
     _model_arguments(parser)
     _running_arguments(parser)
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, parsed."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.vaa_steps is not None:
         parser.error("--vaa-steps was renamed: use --vaa-horizon")
@@ -49,13 +56,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def _what_arguments(parser: argparse.ArgumentParser) -> None:
     what = parser.add_argument_group("what to run")
-    what.add_argument("--benchmark", choices=BENCHMARKS, default="copy")
+    what.add_argument("--benchmark", choices=BENCHMARKS, default="copy", help="the task of one run")
     what.add_argument("--table", type=int, choices=sorted(TABLES), default=None,
                       help="run a paper table's grid instead of one configuration")
     what.add_argument("--aggregate", action="store_true",
                       help="table: rewrite the table and figures from the finished runs only "
                            "(after several processes ran parts of the grid)")
-    what.add_argument("--cell", choices=CELL_NAMES, default="gru")
+    what.add_argument("--cell", choices=CELL_NAMES, default="gru", help="recurrent cell of one run")
     what.add_argument("--pretrain", choices=PRETRAIN_MODES, default="none",
                       help="full / double (DLWU): warm-up; lsc / lsc_half: LSC target 1 / 0.5; "
                            "double_lsc: DLWU, then LSC on the cold halves")
@@ -88,10 +95,10 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--epochs", type=int, default=None, help="default 50 (table: paper's)")
     model.add_argument("--seeds", nargs="+", type=int, default=None,
                        help="default: 0 (one run) or 0 1 2 (table)")
-    model.add_argument("--batch-size", type=int, default=32)
-    model.add_argument("--lr", type=float, default=1e-3)
+    model.add_argument("--batch-size", type=int, default=32, help="training mini-batch size")
+    model.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
     model.add_argument("--t-max", type=float, default=None, help="chrono: T_max (default: T)")
-    model.add_argument("--warmup-steps", type=int, default=100)
+    model.add_argument("--warmup-steps", type=int, default=100, help="warm-up updates")
     model.add_argument("--lsc-kwargs", type=json.loads, default=None,
                        help='JSON LSCConfig overrides for the LSC modes, e.g. \'{"rescale_recurrent": true}\'')
     model.add_argument("--warmup-pool", type=int, default=1024,
@@ -113,7 +120,7 @@ def _running_arguments(parser: argparse.ArgumentParser) -> None:
                      help="checkpoint file (one run; seed appended) - resumed when present")
     run.add_argument("--out-dir", default=DEFAULT_OUT_DIR, help=f"table: output directory (default {DEFAULT_OUT_DIR})")
     run.add_argument("--name", default=None, help="table: file stem (default table<k>)")
-    run.add_argument("--no-progress", action="store_true")
+    run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.add_argument("--json", action="store_true", help="one run: print a JSON summary")
 
 
