@@ -23,7 +23,7 @@ from stable_baselines3.common.utils import obs_as_tensor
 
 from agents.defaults import DEFAULT_FEATURE_SKIP, DEFAULT_PRETRAIN, DEFAULT_WARMUP, PRETRAIN_CHOICES
 from warm_rl import CELL_NAMES, LSCConfig, LSCReport, RecurrentNet, WarmupConfig, WarmupReport, lsc_pretrain, warm_up
-from warm_rl.validation import reject_renamed
+from warm_rl.validation import check_bool, check_int, reject_renamed
 
 RENAMED_KWARGS: dict[str, str] = {"n_layers": "num_layers"}
 """Old WarmRecurrentPolicy argument names and their new names (the old ones raise ``TypeError``)."""
@@ -96,8 +96,12 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
                 raise TypeError(f"{name} is an LSTM setting; use hidden_size, num_layers, cell_kwargs")
         if cell not in CELL_NAMES:
             raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(CELL_NAMES)}")
+        check_int("hidden_size", hidden_size, minimum=1)
+        check_int("num_layers", num_layers, minimum=1)
         self.cell = cell
-        self.double = bool(double)
+        self.double = check_bool("double", double)
+        if cell_kwargs is not None and not isinstance(cell_kwargs, dict):
+            raise TypeError(f"cell_kwargs must be a dict or None, got {type(cell_kwargs).__name__} {cell_kwargs!r}")
         self.cell_kwargs = dict(cell_kwargs or {})
         if isinstance(warmup, str):
             if warmup != "default":
@@ -108,8 +112,8 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
         self.pretrain = _resolve_pretrain(pretrain, self.warmup_config is not None)
         if not self.double and self.lsc_config.halves is not None:
             raise ValueError(f"lsc halves={self.lsc_config.halves!r} needs double=True; leave it None")
-        self.warmup_critic = bool(warmup_critic)
-        self.feature_skip = bool(feature_skip)
+        self.warmup_critic = check_bool("warmup_critic", warmup_critic)
+        self.feature_skip = check_bool("feature_skip", feature_skip)
         super().__init__(
             observation_space,
             action_space,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import torch as th
 from sb3_contrib import RecurrentPPO
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.utils import LinearSchedule
@@ -21,6 +23,16 @@ from agents.defaults import (
 from agents.policies import RENAMED_KWARGS, CnnWarmPolicy, MlpWarmPolicy, MultiInputWarmPolicy, WarmRecurrentPolicy
 from agents.warmup import check_warmup_arguments, log_rollout_vaa, warm_up_if_needed
 from warm_rl.validation import reject_renamed
+
+
+def warn_if_no_cuda(device: object) -> None:
+    """Warns when ``device`` asks for CUDA on a machine without it (SB3 then uses the CPU without a word).
+
+    Called by ``WarmRecurrentPPO(...)``, so ``WarmRecurrentPPO.load(..., device="cuda")`` warns too
+    (SB3's ``load`` builds the model through the constructor); the scripts refuse such a device.
+    """
+    if str(device).startswith("cuda") and not th.cuda.is_available():
+        warnings.warn(f"device={device!r} but CUDA is not available: running on the CPU", stacklevel=3)
 
 
 def default_learning_rate(initial: float = DEFAULT_PPO_KWARGS["learning_rate"]) -> float | LinearSchedule:
@@ -83,6 +95,7 @@ class WarmRecurrentPPO(RecurrentPPO):
         **kwargs: Any,
     ) -> None:
         check_warmup_arguments("WarmRecurrentPPO", warmup_env_steps, vaa_every, vaa_horizon, kwargs)
+        warn_if_no_cuda(kwargs.get("device", "auto"))
         reject_renamed("WarmRecurrentPolicy", kwargs.get("policy_kwargs") or {}, RENAMED_KWARGS)
         self.warmup_env_steps = warmup_env_steps
         self.vaa_every = vaa_every

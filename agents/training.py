@@ -190,8 +190,9 @@ class RunConfig:
             raise ValueError(f"RunConfig.device={self.device!r} but CUDA is not available; use 'cpu' or 'auto'")
         cell_kwargs = self.policy_kwargs.get("cell_kwargs") or {}
         if self.algorithm == "WarmRecurrentPPO" and self.cell == "chrono" and "t_max" not in cell_kwargs:
-            raise ValueError("cell='chrono' needs its T_max: policy_kwargs={'cell_kwargs': {'t_max': ...}} "
-                             "(about the longest dependency, e.g. the episode length)")
+            raise ValueError("cell='chrono' needs its T_max: --t-max T (train.py) or "
+                             "policy_kwargs={'cell_kwargs': {'t_max': T}}, T about the longest dependency, "
+                             "e.g. the episode length")
 
 
 def _make_env(config: RunConfig, seed: int, n_envs: int):

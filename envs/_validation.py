@@ -181,7 +181,8 @@ def discrete_action(action: Any, n: int) -> int:
         TypeError: If ``action`` is not an integer (a ``bool`` included).
         ValueError: If ``action`` is out of range, or an array or sequence that is not 0-d.
     """
-    if isinstance(action, bool):  # operator.index(True) is 1; numpy bools are refused below
+    if isinstance(action, (bool, np.bool_)) or (isinstance(action, np.ndarray) and action.dtype == np.bool_):
+        # operator.index(True) is 1 (and numpy < 2 also indexes numpy bools)
         raise TypeError(f"action must be an integer in [0, {n - 1}], not a bool, got {action!r}")
     try:
         a = operator.index(action)
@@ -218,7 +219,8 @@ def scalar_action(action: Any) -> float:
     """
     try:
         (value,) = action
-        value = float(value)
+        # a nested [[x]] is refused (numpy < 2 would also take float() of a 1-element array)
+        value = float(value) if np.ndim(value) == 0 else math.nan
     except (TypeError, ValueError):
         value = math.nan
     if not math.isfinite(value):

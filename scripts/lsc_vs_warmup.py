@@ -1,12 +1,13 @@
 """LSC beside warm-up: the side-by-side tables and figure of results/lsc_vs_warmup/.
 
-    sh results/lsc_vs_warmup/run_supervised.sh     # the supervised runs (resumable)
+    sh results/lsc_vs_warmup/run_supervised.sh     # copy T=300 (resumable)
+    sh results/lsc_vs_warmup/run_denoising.sh      # denoising N=100, reduced (resumable)
     sh results/lsc_vs_warmup/run_rl.sh             # the T-maze runs (resumable)
     python scripts/speed_pretrain.py --threads 1 --out results/lsc_vs_warmup/cost.md
     python scripts/lsc_vs_warmup.py                # -> results/lsc_vs_warmup/summary.md + vaa_vs_mse.png
 
 Reads the runs that are finished (it never trains): the supervised table runs
-(``copy_T300_runs.jsonl``), the T-maze runs (``tmaze_L50.jsonl``) beside the
+(``copy_T300_runs.jsonl``, ``denoising_N100_runs.jsonl``), the T-maze runs (``tmaze_L50.jsonl``) beside the
 warm-up and cold runs of the same settings in ``results/tmaze_warm_vs_cold/``,
 and the cost table (``cost.md``). Prints the summary and writes it.
 """
@@ -29,6 +30,13 @@ RL_REFERENCES = (
     Path("results/tmaze_warm_vs_cold/L50_no_entropy_lr_linear_cold_1M.jsonl"),
 )
 """Warm-up (``warm``) and no pre-training (``cold``) runs with the settings of ``run_rl.sh``."""
+
+SUPERVISED = (
+    ("copy_T300", "copy-first-input T=300, 1 x 128 (`run_supervised.sh`)", "copy T=300, {cell} 1x128"),
+    ("denoising_N100", "denoising N=100, T=200, 2 x 64 (`run_denoising.sh`; the paper: 2 x 256)",
+     "denoising N=100, {cell} 2x64"),
+)
+"""(runs file stem, section title, figure panel title) of each supervised benchmark."""
 
 RL_LABELS = {
     "cold": "none (single layer)", "warm": "warm-up (double layer, the default)",
@@ -108,16 +116,18 @@ def rl_table(runs: list[dict]) -> list[str]:
     return lines
 
 
-def plot_vaa_vs_mse(runs: list[dict], path: Path) -> None:
-    """One point per supervised run: VAA after pre-training (x) against test MSE (y, log)."""
+def plot_vaa_vs_mse(benchmarks: list[tuple[str, list[dict]]], path: Path) -> None:
+    """One point per supervised run: VAA after pre-training (x) against test MSE (y, log); a
+    panel per benchmark and cell."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    panels = [(title, cell, runs) for title, runs in benchmarks for cell in ("gru", "lstm")]
+    fig, axes = plt.subplots(len(benchmarks), 2, figsize=(11, 4.2 * len(benchmarks)), squeeze=False)
     markers = dict(zip(PRETRAIN_MODES, "osD^vP", strict=True))
-    for ax, cell in zip(axes, ("gru", "lstm"), strict=True):
+    for ax, (title, cell, runs) in zip(axes.flat, panels, strict=True):
         for mode in PRETRAIN_MODES:
             group = [r for r in runs if r["cell"] == cell and r["mode"] == mode]
             if group:
@@ -125,10 +135,9 @@ def plot_vaa_vs_mse(runs: list[dict], path: Path) -> None:
                            marker=markers[mode], label=MODE_LABELS[mode], s=45, alpha=0.8)
         ax.set_yscale("log")
         ax.set_xlabel("VAA after pre-training (before training)")
-        ax.set_title(f"copy-first-input T=300, {cell.upper()} 1x128")
+        ax.set_ylabel("test MSE of the kept model")
+        ax.set_title(title.format(cell=cell.upper()))
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("test MSE of the kept model")
-    for ax in axes:
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
     fig.tight_layout()
@@ -140,13 +149,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--folder", type=Path, default=FOLDER)
     args = parser.parse_args(argv)
-    supervised = _records(args.folder / "copy_T300_runs.jsonl")
     rl = load_results(args.folder / "tmaze_L50.jsonl") if (args.folder / "tmaze_L50.jsonl").is_file() else []
     for reference in RL_REFERENCES:
         rl += load_results(reference) if reference.is_file() else []
-    lines = ["## Supervised: copy-first-input T=300, 1 x 128 (`run_supervised.sh`)", ""]
-    lines += supervised_table(supervised) if supervised else ["(no finished run yet)"]
-    lines += ["", "## RL: the default T-maze agent, L=50, 1M steps (`run_rl.sh`)", ""]
+    lines: list[str] = []
+    figure: list[tuple[str, list[dict]]] = []
+    for stem, section, panel in SUPERVISED:
+        runs = _records(args.folder / f"{stem}_runs.jsonl")
+        lines += [f"## Supervised: {section}", ""]
+        lines += (supervised_table(runs) if runs else ["(no finished run yet)"]) + [""]
+        if runs:
+            figure.append((panel, runs))
+    lines += ["## RL: the default T-maze agent, L=50, 1M steps (`run_rl.sh`)", ""]
     lines += rl_table(rl) if rl else ["(no finished run yet)"]
     cost = args.folder / "cost.md"
     lines += ["", "## Cost (`scripts/speed_pretrain.py`)", ""]
@@ -156,8 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         lines += ["", "## LSC options: optimiser and rescale_recurrent", ""] + convergence.read_text().splitlines()
     text = "\n".join(lines) + "\n"
     (args.folder / "summary.md").write_text(text)
-    if supervised:
-        plot_vaa_vs_mse(supervised, args.folder / "vaa_vs_mse.png")
+    if figure:
+        plot_vaa_vs_mse(figure, args.folder / "vaa_vs_mse.png")
     print(text)
     return 0
 

@@ -274,16 +274,17 @@ def test_train_script_smoke_and_resume(tmp_path):
     common = [sys.executable, str(script), "--timesteps", "256", "--n-envs", "2", "--warmup-env-steps", "32",
               "--eval-episodes", "4", "--env-kwargs", '{"length": 3}', "--no-progress", "--save", str(save),
               "--checkpoint-every", "64", "--ppo-kwargs", '{"n_steps": 32, "batch_size": 64}',
-              "--warmup-kwargs", '{"updates": 5, "max_horizon": 20}', "--vaa-horizon", "50"]
+              "--warmup-kwargs", '{"updates": 5, "max_horizon": 20}', "--vaa-horizon", "50",
+              "--no-tensorboard"]
     first = subprocess.run(common, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
-    assert "greedy success rate" in first.stdout and "VAA before pre-training" in first.stdout
+    assert "greedy success" in first.stdout and "VAA before -> after" in first.stdout
     assert save.exists() and list((tmp_path / "run_checkpoints").glob("model_*_steps.zip"))
     more = [*common, "--resume"]
     more[more.index("256")] = "384"
     second = subprocess.run(more, capture_output=True, text=True, timeout=300)
     assert second.returncode == 0, second.stderr
-    assert "trained 384 steps" in second.stdout
+    assert " 384 │" in second.stdout and "resuming from" in second.stderr
 
 
 def test_previous_action_reward_wrapper():
@@ -532,3 +533,95 @@ def test_installed_console_scripts_run(command):
     assert program, f"{command} is not installed: pip install -e . declares it ([project.scripts])"
     done = subprocess.run([program, "--help"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and f"usage: {command}" in done.stdout, done.stderr
+
+
+def test_check_install_finds_warm_rls_packages_and_flags_a_foreign_one(monkeypatch):
+    import importlib.metadata
+
+    import warm_rl
+    from warm_rl.install_check import report
+
+    origins = warm_rl.check_install()
+    assert [o.name for o in origins] == ["warm_rl", "envs", "agents"] and all(o.ours for o in origins)
+    assert "envs     " in report(origins) and "NOT" not in report(origins)
+    real = importlib.metadata.packages_distributions()
+    monkeypatch.setattr(importlib.metadata, "packages_distributions", lambda: {**real, "envs": ["envs", "warm-rl"]})
+    foreign = {o.name: o for o in warm_rl.check_install()}
+    assert not foreign["envs"].ours and foreign["agents"].ours
+    assert "NOT warm-rl's" in report(list(foreign.values()))
+
+
+def test_python_m_warm_rl_reports_the_install():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "warm_rl"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "agents" in done.stdout and "ok" in done.stdout, done.stderr
+    assert "torch" not in done.stderr
+
+
+def test_rl_zoo3_trains_warm_ppo_with_warm_rls_hyperparameters(tmp_path):
+    import subprocess
+    import sys
+
+    pytest.importorskip("rl_zoo3")
+    from agents.zoo import HYPERPARAMS, zoo_argv
+
+    assert zoo_argv(["--algo", "warm_ppo"])[-2:] == ["--conf-file", str(HYPERPARAMS)]
+    assert "--conf-file" not in zoo_argv(["--algo", "ppo_lstm"])
+    command = [sys.executable, "-m", "agents.zoo", "train", "--algo", "warm_ppo", "--env", "warm_rl/TMaze-v0",
+               "-n", "128", "--eval-freq", "-1", "--log-folder", str(tmp_path), "--seed", "0",
+               "--hyperparams", "n_envs:2", "n_steps:32", "batch_size:64", "warmup_env_steps:64",
+               "policy_kwargs:dict(hidden_size=8, warmup=dict(updates=3, max_horizon=20))", "--env-kwargs", "length:3"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    saved = tmp_path / "warm_ppo" / "warm_rl-TMaze-v0_1" / "warm_rl-TMaze-v0.zip"
+    from agents import WarmRecurrentPPO
+
+    model = WarmRecurrentPPO.load(saved)
+    assert model.policy.warmed_up and model.num_timesteps >= 128
+
+
+def test_dependency_floors_are_the_versions_ci_tests():
+    import re
+
+    tomllib = pytest.importorskip("tomllib")
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    pinned = {}
+    for line in (root / "ci" / "min-versions.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            pinned[name.strip().lower().replace("_", "-")] = version.strip()
+    floors = {}
+    for requirement in [*project["dependencies"], *project["optional-dependencies"]["zoo"]]:
+        name, version = re.fullmatch(r"([A-Za-z0-9_.-]+)>=([0-9.]+)", requirement.split(";")[0].strip()).groups()
+        floors[name.lower()] = version
+    assert set(floors) == set(pinned), "every dependency has its minimum pinned in ci/min-versions.txt"
+    for name, floor in floors.items():
+        tested = pinned[name].split(".")[: len(floor.split("."))]
+        assert tested == floor.split("."), f"{name}: floor {floor} but CI tests {pinned[name]}"
+
+
+@pytest.mark.parametrize("policy_kwargs, error, match", [
+    ({"hidden_size": 0}, ValueError, "hidden_size must be >= 1, got 0"),
+    ({"hidden_size": 8.0}, TypeError, "hidden_size must be an int, got float 8.0"),
+    ({"num_layers": 0}, ValueError, "num_layers must be >= 1, got 0"),
+    ({"double": "no"}, TypeError, "double must be a bool, got str 'no'"),
+    ({"feature_skip": 1}, TypeError, "feature_skip must be a bool"),
+    ({"cell_kwargs": [1]}, TypeError, r"cell_kwargs must be a dict or None, got list \[1\]"),
+])
+def test_bad_policy_kwargs_get_warm_rls_message(policy_kwargs, error, match):
+    with pytest.raises(error, match=match):
+        WarmRecurrentPPO("MlpWarmPolicy", tmaze_env(), policy_kwargs=policy_kwargs, **TINY_PPO)
+
+
+def test_asking_for_cuda_without_it_warns_on_build_and_load(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    model = WarmRecurrentPPO("MlpWarmPolicy", tmaze_env(), **TINY_PPO)
+    model.save(tmp_path / "model.zip")
+    with pytest.warns(UserWarning, match="device='cuda' but CUDA is not available"):
+        WarmRecurrentPPO.load(tmp_path / "model.zip", device="cuda")

@@ -529,3 +529,12 @@ def test_train_prints_a_table_and_writes_the_learning_curve(tmp_path, capsys):
     assert list((tmp_path / "tb").glob("WarmRecurrentPPO_1/events.*"))
     record = json.loads((tmp_path / "run_run.json").read_text())
     assert [point[0] for point in record["history"]] == [32, 64]
+
+
+def test_train_takes_t_max_for_a_chrono_backbone():
+    from agents.commands import train
+
+    config = train._run_config(train.parse_args(["--cell", "chrono", "--t-max", "30"]))
+    assert config.policy_kwargs["cell_kwargs"] == {"t_max": 30.0}
+    with pytest.raises(ValueError, match="--t-max T"):
+        train._run_config(train.parse_args(["--cell", "chrono"]))

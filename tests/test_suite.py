@@ -87,3 +87,28 @@ def test_suite_sweep_runs_end_to_end_and_resumes(tmp_path):
     assert second.returncode == 0, second.stderr
     assert second.stdout.count(" seed=0 ") == 2
     assert len((tmp_path / "suite.jsonl").read_text().splitlines()) == 4
+
+
+def test_lsc_vs_warmup_summary_reads_both_supervised_benchmarks(tmp_path, monkeypatch):
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("lsc_vs_warmup", root / "scripts" / "lsc_vs_warmup.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "RL_REFERENCES", ())
+
+    def run(cell, mode, seed, mse):
+        return {"cell": cell, "mode": mode, "seed": seed, "test_metric": mse,
+                "history": [{"vaa": 0.5}, {"vaa": 0.9}], "warmup": {"seconds": 2.0}, "lsc": None}
+
+    for stem, mse in (("copy_T300", 0.001), ("denoising_N100", 0.5)):
+        lines = [json.dumps(run(cell, "full", seed, mse * (seed + 1))) for cell in ("gru", "lstm") for seed in range(3)]
+        (tmp_path / f"{stem}_runs.jsonl").write_text("\n".join(lines) + "\n")
+    assert module.main(["--folder", str(tmp_path)]) == 0
+    summary = (tmp_path / "summary.md").read_text()
+    assert "## Supervised: copy-first-input T=300" in summary and "## Supervised: denoising N=100" in summary
+    assert "0.001, 0.002, 0.003" in summary and "0.5, 1, 1.5" in summary
+    assert (tmp_path / "vaa_vs_mse.png").stat().st_size > 0

@@ -5,6 +5,7 @@ Torch only: this package knows nothing of gymnasium or stable-baselines3.
 
 from warm_rl.backends import Backend, select_backend
 from warm_rl.cells import CELL_NAMES
+from warm_rl.install_check import check_install
 from warm_rl.lsc import LSCConfig, LSCReport, lsc_pretrain, lsc_radii
 from warm_rl.lsc_radius import jacobian_radius
 from warm_rl.network import RecurrentNet
@@ -12,6 +13,7 @@ from warm_rl.vaa import vaa, vaa_star
 from warm_rl.warmup import WarmupConfig, WarmupReport, warm_up
 
 __all__ = [
+    "check_install",
     "CELL_NAMES",
     "Backend",
     "LSCConfig",

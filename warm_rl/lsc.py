@@ -373,7 +373,7 @@ class _Run:
             if error < report.best_error:
                 report.best_error, report.best_step = error, step
                 self.best = [p.detach().clone() for p in self.params]
-            optimizer.zero_grad(set_to_none=True)
+            optimizer.zero_grad()  # set_to_none: the default of torch and of every Lookahead
             loss.backward()
             if not all(bool(torch.isfinite(p.grad).all()) for p in self.params if p.grad is not None):
                 return "gradient became non-finite"

@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_arguments(parser)
     parser.add_argument("--env-kwargs", nargs="*", default=[], metavar="KEY:VALUE",
                         help='env kwargs: key:value pairs (rl_zoo3 style, e.g. length:30) or one JSON object')
+    parser.add_argument("--t-max", type=float, default=None,
+                        help="--cell chrono: T_max of its chrono biases (about the longest dependency, e.g. the "
+                             "episode length); required for chrono")
     parser.add_argument("--num-layers", type=int, default=RunConfig.num_layers, help="stacked recurrent layers")
     parser.add_argument("--double", action=argparse.BooleanOptionalAction, default=RunConfig.double,
                         help="double-layer backbone (only half of every layer warmed up)")
@@ -86,8 +89,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def _run_config(args: argparse.Namespace) -> RunConfig:
     """The run the flags describe (checked by RunConfig: a bad value raises naming it)."""
+    fields = run_fields(args)
+    if args.t_max is not None:
+        policy_kwargs = dict(fields["policy_kwargs"])
+        policy_kwargs["cell_kwargs"] = {**(policy_kwargs.get("cell_kwargs") or {}), "t_max": args.t_max}
+        fields["policy_kwargs"] = policy_kwargs
     return RunConfig(
-        **run_fields(args),
+        **fields,
         env_kwargs=parse_kwargs(args.env_kwargs),
         num_layers=args.num_layers,
         double=args.double,
