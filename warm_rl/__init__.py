@@ -10,6 +10,7 @@ from warm_rl.lsc import LSCConfig, LSCReport, lsc_pretrain, lsc_radii
 from warm_rl.lsc_radius import jacobian_radius
 from warm_rl.network import RecurrentNet
 from warm_rl.vaa import vaa, vaa_star
+from warm_rl.vaa_regularizer import VAARegularizer
 from warm_rl.warmup import WarmupConfig, WarmupReport, warm_up
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "LSCConfig",
     "LSCReport",
     "RecurrentNet",
+    "VAARegularizer",
     "WarmupConfig",
     "WarmupReport",
     "jacobian_radius",

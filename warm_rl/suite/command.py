@@ -107,6 +107,11 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--vaa-horizon", type=int, default=1000,
                        help="perturbation steps M of the per-epoch VAA")
     model.add_argument("--vaa-steps", type=int, default=None, help=argparse.SUPPRESS)  # renamed: an error
+    model.add_argument("--vaa-reg", type=float, default=None, metavar="LAMBDA",
+                       help="add LAMBDA * mean_l (VAA*_l - k)^2 of each batch's sequences to the training loss "
+                            "(warm_rl.VAARegularizer; warm halves only for double layers)")
+    model.add_argument("--vaa-reg-kwargs", type=json.loads, default=None,
+                       help='JSON VAARegularizer fields beside the weight, e.g. \'{"every": 5, "target": 0.9}\'')
     model.add_argument("--no-test-curve", action="store_true",
                        help="test only the kept model, not after every epoch")
 
@@ -145,13 +150,22 @@ def _main(argv: list[str] | None = None) -> int:
         warmup_config={"updates": args.warmup_steps}, lsc_config=args.lsc_kwargs, warmup_pool=args.warmup_pool,
         vaa_samples=args.vaa_samples, vaa_horizon=args.vaa_horizon,
         test_every_epoch=not args.no_test_curve, device=args.device,
-        progress=not args.no_progress,
+        progress=not args.no_progress, vaa_reg=_vaa_reg(args),
     )
     if args.speed:
         return _speed(args)
     if args.table is not None:
         return _table(args, config, argv)
     return _runs(args, config)
+
+
+def _vaa_reg(args: argparse.Namespace) -> dict | None:
+    """``TrainConfig.vaa_reg`` of ``--vaa-reg`` and ``--vaa-reg-kwargs``."""
+    if args.vaa_reg is None:
+        if args.vaa_reg_kwargs:
+            raise ValueError("--vaa-reg-kwargs needs --vaa-reg LAMBDA")
+        return None
+    return {**(args.vaa_reg_kwargs or {}), "weight": args.vaa_reg}
 
 
 def _speed(args: argparse.Namespace) -> int:

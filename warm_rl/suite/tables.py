@@ -245,6 +245,8 @@ def run_table(
     spec, cells, modes, values = _check_grid(number, cells, modes, values)
     base = base_config or TrainConfig(progress=False)
     settings = table_settings(spec, epochs, hidden_size, num_layers, train_size, val_size, test_size)
+    if base.vaa_reg is not None:  # regularised runs are other runs (absent otherwise: older keys stay valid)
+        settings = {**settings, "vaa_reg": base.vaa_reg}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stem = name or f"table{number}"

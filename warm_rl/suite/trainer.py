@@ -31,6 +31,7 @@ from warm_rl.lsc import LSCConfig, lsc_pretrain
 from warm_rl.network import RecurrentNet
 from warm_rl.suite.data import SequenceDataset
 from warm_rl.vaa import vaa
+from warm_rl.vaa_regularizer import VAARegularizer
 from warm_rl.validation import check_int, refuse_renamed_fields
 from warm_rl.warmup import WarmupConfig, warm_up
 
@@ -175,6 +176,9 @@ class TrainConfig:
         resume: continue from ``checkpoint`` when it exists.
         sync_every: batches between host synchronisations (progress-bar loss,
             NaN check); the check also runs at the end of every epoch.
+        vaa_reg: :class:`~warm_rl.VAARegularizer` fields (``weight`` at least) adding
+            ``weight * mean_l (VAA*_l - target)^2`` of the batch's own sequences to the
+            training loss every ``every`` batches (None: no regulariser).
         flush_denormal: on the CPU, call ``torch.set_flush_denormal(True)``
             (a process-wide setting): vanishing gradients of long sequences
             otherwise turn into subnormal floats that make CPU matmuls ~5x
@@ -206,6 +210,7 @@ class TrainConfig:
     resume: bool = True
     sync_every: int = 100
     flush_denormal: bool = True
+    vaa_reg: dict | None = None
 
     def __post_init__(self) -> None:
         if self.pretrain not in PRETRAIN_MODES:
@@ -224,6 +229,18 @@ class TrainConfig:
         if isinstance(self.lsc_config, LSCConfig):
             self.lsc_config = self.lsc_config.to_dict()
         LSCConfig.from_value(self.lsc_config)  # validates
+        if isinstance(self.vaa_reg, VAARegularizer):
+            self.vaa_reg = self.vaa_reg.to_dict()
+        if self.vaa_reg is not None and not isinstance(self.vaa_reg, dict):
+            raise TypeError(f"vaa_reg must be a dict of VAARegularizer fields or None, got {self.vaa_reg!r}")
+        self.regularizer()  # validates
+
+    def regularizer(self) -> VAARegularizer | None:
+        """The VAA* regulariser of the training loss (None without ``vaa_reg``); seeded by ``seed``
+        unless ``vaa_reg`` gives its own."""
+        if self.vaa_reg is None:
+            return None
+        return VAARegularizer(**{"seed": self.seed, **self.vaa_reg})
 
     @property
     def double(self) -> bool:
@@ -440,6 +457,7 @@ def train_epoch(
     config: TrainConfig,
     generator: torch.Generator,
     epoch: int,
+    regularizer: VAARegularizer | None = None,
 ) -> float:
     """One pass over the training data in a random order (drawn from ``generator``).
 
@@ -450,9 +468,12 @@ def train_epoch(
         config: the run's settings (``batch_size``, ``sync_every``, ``progress``, ``epochs``).
         generator: CPU generator of the batch order.
         epoch: the epoch number (for messages).
+        regularizer: a VAA* regulariser added to the loss where it is due (batches are
+            counted over the whole run, from epoch 1); its values go to
+            ``regularizer.log``.
 
     Returns:
-        The mean training loss over the batches.
+        The mean training loss over the batches (the task loss, without the regulariser).
 
     Raises:
         RuntimeError: a non-finite loss (naming epoch and batch).
@@ -467,8 +488,12 @@ def train_epoch(
         index = order[batch * config.batch_size : (batch + 1) * config.batch_size]
         pred = model(data.inputs[:, index], data.steps[:, index])
         loss = masked_loss(pred, data.targets[:, index], data.task)
+        total = loss
+        if regularizer is not None:
+            term = regularizer.term(model.rnn, data.inputs[:, index], None, (epoch - 1) * num_batches + batch)
+            total = loss if term is None else loss + term
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        total.backward()
         optimizer.step()
         losses[batch] = loss.detach()
         if (batch + 1) % config.sync_every == 0 or batch + 1 == num_batches:
@@ -569,6 +594,7 @@ def train(
     vaa_sequences = sequences(pool_index[: config.vaa_samples])
     writer = _summary_writer(config.log_dir)
     state = _resume(config, model, optimizer, generator, device)
+    regularizer = config.regularizer()
     if state is None:
         done = pretrain_model(model, config, sequences(pool_index[: max(1, config.warmup_pool)]))
         state = TrainState(warmup=done["warmup"], lsc=done["lsc"])
@@ -578,9 +604,11 @@ def train(
         _log(writer, record)
     for epoch in range(state.epoch + 1, config.epochs + 1):
         epoch_start = time.perf_counter()
-        train_loss = train_epoch(model, optimizer, train_data, config, generator, epoch)
+        train_loss = train_epoch(model, optimizer, train_data, config, generator, epoch, regularizer)
         record = evaluate_epoch(model, epoch, train_loss, val_data, test_data, config, vaa_sequences,
                                 time.perf_counter() - epoch_start)
+        if regularizer is not None:
+            record.update(regularizer.summary())
         state.keep_if_better(model, record, train_data.task)
         _log(writer, record)
         _checkpoint(config, state, model, optimizer, generator)

@@ -1,0 +1,95 @@
+"""The VAA* regulariser: its value, its gradient, its cadence, its checks, and the trainer's use of it."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from warm_rl import RecurrentNet, VAARegularizer, vaa_star
+from warm_rl.suite.data import make_benchmark
+from warm_rl.suite.trainer import TrainConfig, train
+
+
+def _inputs(seed=0, T=20, B=6, F=2):
+    return torch.randn(T, B, F, generator=torch.Generator().manual_seed(seed))
+
+
+def test_the_term_is_weight_times_the_squared_distance_of_vaa_star_to_the_target():
+    torch.manual_seed(0)
+    net = RecurrentNet("gru", 2, 8, num_layers=2)
+    x = _inputs()
+    regularizer = VAARegularizer(weight=0.5, target=0.9, horizon=15, eps=1e-2, seed=3)
+    term = regularizer.term(net, x, None, update=0)
+    sequences = [x[:, i] for i in range(x.shape[1])]
+    expected = vaa_star(net, sequences, horizon=15, eps=1e-2, seed=3)
+    assert regularizer.last_values.shape == (2,)
+    assert torch.allclose(regularizer.last_values, expected.detach())
+    assert float(term.detach()) == pytest.approx(0.5 * float((expected.detach() - 0.9).pow(2).mean()), rel=1e-5)
+
+
+def test_it_is_evaluated_every_every_updates_and_logged():
+    net = RecurrentNet("gru", 2, 8)
+    regularizer = VAARegularizer(weight=1.0, every=3, horizon=5, seed=0)
+    due = [regularizer.term(net, _inputs(), None, update) is not None for update in range(7)]
+    assert due == [True, False, False, True, False, False, True]
+    assert [update for update, _, _ in regularizer.log] == [0, 3, 6]
+    summary = regularizer.summary()
+    assert set(summary) == {"vaa_reg_loss", "vaa_reg_vaa_star", "vaa_reg_seconds"} and summary["vaa_reg_seconds"] > 0
+    assert math.isnan(regularizer.summary()["vaa_reg_loss"]), "a summary covers the evaluations since the last one"
+
+
+def test_on_a_double_layer_only_the_warm_halves_get_its_gradient():
+    torch.manual_seed(0)
+    net = RecurrentNet("lstm", 2, 8, double=True)
+    VAARegularizer(weight=1.0, horizon=10, seed=0).term(net, _inputs(), None, 0).backward()
+    warm = {id(p) for p in net.warm_parameters()[0]}
+    for param in net.parameters():
+        has_gradient = param.grad is not None and bool(param.grad.abs().sum() > 0)
+        assert has_gradient == (id(param) in warm)
+
+
+def test_it_uses_at_most_max_sequences_and_honours_lengths():
+    net = RecurrentNet("gru", 2, 8)
+    x = _inputs(B=10)
+    lengths = torch.tensor([20, 5] * 5)
+    few = VAARegularizer(weight=1.0, horizon=5, max_sequences=2, seed=1)
+    assert few.term(net, x, lengths, 0) is not None
+    with pytest.raises(ValueError, match=r"inputs must be \(T, B, 2\), got shape \(20, 10\)"):
+        few.term(net, x[..., 0], None, 0)
+
+
+@pytest.mark.parametrize("fields, error, match", [
+    ({"weight": 0.0}, ValueError, "weight"),
+    ({"weight": 1.0, "target": 1.5}, ValueError, "target"),
+    ({"weight": 1.0, "every": 0}, ValueError, "every must be >= 1, got 0"),
+    ({"weight": 1.0, "horizon": 2.5}, TypeError, "horizon"),
+    ({"weight": "big"}, TypeError, "weight"),
+])
+def test_bad_settings_are_refused_naming_them(fields, error, match):
+    with pytest.raises(error, match=match):
+        VAARegularizer(**fields)
+
+
+def test_from_value_takes_a_weight_a_dict_or_none():
+    assert VAARegularizer.from_value(0.1).weight == 0.1
+    assert VAARegularizer.from_value({"weight": 0.2, "every": 4}).every == 4
+    assert VAARegularizer.from_value(None) is None
+    with pytest.raises(TypeError, match="vaa_reg must be"):
+        VAARegularizer.from_value("0.1")
+
+
+def test_the_trainer_adds_it_and_records_its_loss_and_vaa():
+    bench = make_benchmark("copy", seq_length=12, train_size=64, val_size=16, test_size=32, seed=0)
+    settings = dict(hidden_size=8, epochs=2, progress=False, vaa_samples=8, vaa_horizon=20, pretrain="double",
+                    warmup_config={"updates": 5, "max_horizon": 20}, warmup_pool=32, batch_size=16)
+    plain = train(TrainConfig(**settings), bench.train, bench.val, bench.test)
+    regularised = train(TrainConfig(**settings, vaa_reg={"weight": 1.0, "every": 2, "horizon": 10}),
+                        bench.train, bench.val, bench.test)
+    last = regularised.history[-1]
+    assert math.isfinite(last["vaa_reg_loss"]) and 0.0 <= last["vaa_reg_vaa_star"] <= 1.0
+    assert "vaa_reg_loss" not in plain.history[-1]
+    assert regularised.history[-1]["train_loss"] != plain.history[-1]["train_loss"], "the term changes training"
+    with pytest.raises(TypeError, match="vaa_reg must be a dict"):
+        TrainConfig(vaa_reg=0.1)
