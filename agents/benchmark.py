@@ -42,7 +42,7 @@ BOOKKEEPING_FIELDS = ("checkpoint_every", "keep_checkpoints", "stats_every")
 
 
 OMITTED_WHEN_DEFAULT = {"policy_kwargs": {}, "lr_schedule": "constant", "ent_schedule": "constant", "lsc_kwargs": {},
-                        "algorithm": "WarmRecurrentPPO"}
+                        "algorithm": "WarmRecurrentPPO", "vaa_reg": None}
 """RunConfig fields added after runs were recorded, left out of the key at the value
 those runs had, so that the earlier runs keep their keys (and checkpoints)."""
 

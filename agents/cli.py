@@ -18,7 +18,7 @@ from warm_rl import CELL_NAMES
 
 SHARED_RUN_FIELDS: tuple[str, ...] = (
     "env", "cell", "hidden_size", "n_envs", "feature_skip", "warmup_kwargs", "horizon_terminal",
-    "ppo_kwargs", "lr_schedule", "ent_schedule", "policy_kwargs", "eval_episodes", "lsc_kwargs",
+    "ppo_kwargs", "lr_schedule", "ent_schedule", "policy_kwargs", "eval_episodes", "lsc_kwargs", "vaa_reg",
 )
 """The :class:`RunConfig` fields set by :func:`add_run_arguments` (argparse dest = field name)."""
 
@@ -54,6 +54,20 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help='JSON dict for WarmRecurrentPolicy, e.g. \'{"num_layers": 2}\'')
     parser.add_argument("--eval-episodes", type=int, default=RunConfig.eval_episodes,
                         help="greedy evaluation episodes")
+    parser.add_argument("--vaa-reg", type=_vaa_reg, default=None, metavar="LAMBDA or JSON",
+                        help="VAA* regulariser during training (warm_rl.VAARegularizer): a weight, or JSON "
+                             'fields, e.g. \'{"weight": 0.1, "every": 5}\'')
+
+
+def _vaa_reg(text: str) -> float | dict:
+    """A ``--vaa-reg`` value: a number, or a JSON object of VAARegularizer fields."""
+    try:
+        return float(text)
+    except ValueError:
+        value = json.loads(text)
+        if not isinstance(value, dict):
+            raise argparse.ArgumentTypeError(f"--vaa-reg: a weight or a JSON object, got {text!r}") from None
+        return value
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):

@@ -21,7 +21,9 @@ from agents.defaults import (
     DEFAULT_WARMUP_ENV_STEPS,
 )
 from agents.policies import RENAMED_KWARGS, CnnWarmPolicy, MlpWarmPolicy, MultiInputWarmPolicy, WarmRecurrentPolicy
-from agents.warmup import check_warmup_arguments, log_rollout_vaa, warm_up_if_needed
+from agents.vaa_regularization import regularizer_step
+from agents.warmup import check_warmup_arguments, log_rollout_vaa, split_trajectories, warm_up_if_needed
+from warm_rl import VAARegularizer
 from warm_rl.validation import reject_renamed
 
 
@@ -71,6 +73,9 @@ class WarmRecurrentPPO(RecurrentPPO):
             progress (1 -> 0, like SB3's learning-rate schedules), e.g.
             ``stable_baselines3.common.utils.LinearSchedule(0.01, 0.0, 1.0)``;
             the value of each update is logged as ``train/ent_coef``.
+        vaa_reg: the VAA* regulariser that keeps the backbones multistable during training
+            (:mod:`agents.vaa_regularization`): a weight ``lambda``, a dict of
+            :class:`warm_rl.VAARegularizer` fields, or None (default: none). Saved with the model.
         **kwargs: everything RecurrentPPO accepts.
 
     Attributes:
@@ -92,6 +97,7 @@ class WarmRecurrentPPO(RecurrentPPO):
         vaa_every: int = DEFAULT_VAA_EVERY,
         vaa_horizon: int = DEFAULT_VAA_HORIZON,
         ent_coef: float | Callable[[float], float] = DEFAULT_ENT_COEF,
+        vaa_reg: float | dict | None = None,
         **kwargs: Any,
     ) -> None:
         check_warmup_arguments("WarmRecurrentPPO", warmup_env_steps, vaa_every, vaa_horizon, kwargs)
@@ -102,6 +108,10 @@ class WarmRecurrentPPO(RecurrentPPO):
         self.vaa_horizon = vaa_horizon
         self.warmup_result: dict | None = None
         self._rollouts_done = 0
+        regularizer = VAARegularizer.from_value(vaa_reg)  # validates
+        self.vaa_reg: dict | None = None if regularizer is None else regularizer.to_dict()
+        self._vaa_regularizer: VAARegularizer | None = regularizer
+        self._train_calls = 0
         kwargs.setdefault("normalize_advantage", DEFAULT_NORMALIZE_ADVANTAGE)
         kwargs.setdefault("learning_rate", default_learning_rate())
         for name, value in DEFAULT_PPO_KWARGS.items():
@@ -158,7 +168,21 @@ class WarmRecurrentPPO(RecurrentPPO):
         if schedule is not None:
             self.ent_coef = float(schedule(self._current_progress_remaining))
             self.logger.record("train/ent_coef", self.ent_coef)
+        regularizer = self._regularizer()
+        update = getattr(self, "_train_calls", 0)
+        episodes = None
+        if regularizer is not None and regularizer.due(update):  # read before train() flattens the buffer
+            episodes = split_trajectories(self.rollout_buffer.observations, self.rollout_buffer.episode_starts)
         super().train()
+        if episodes is not None:
+            regularizer_step(self, regularizer, episodes, update)
+        self._train_calls = update + 1
+
+    def _regularizer(self) -> VAARegularizer | None:
+        """The VAA* regulariser (rebuilt from ``vaa_reg`` after a load), or None."""
+        if getattr(self, "_vaa_regularizer", None) is None and getattr(self, "vaa_reg", None) is not None:
+            self._vaa_regularizer = VAARegularizer(**self.vaa_reg)
+        return getattr(self, "_vaa_regularizer", None)
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "warmup_result"]
+        return [*super()._excluded_save_params(), "warmup_result", "_vaa_regularizer"]

@@ -52,6 +52,7 @@ from agents.run_tracking import (
     warmup_summary,
 )
 from agents.wrappers import PreviousActionReward, TruncationAsTermination
+from warm_rl import VAARegularizer
 from warm_rl.validation import check_bool, check_int, check_number, refuse_renamed_fields
 
 DEFAULT_ENV = "warm_rl/TMaze-v0"
@@ -99,6 +100,8 @@ class RunConfig:
         policy_kwargs: further :class:`agents.WarmRecurrentPolicy` arguments
             (``feature_skip``, ``net_arch``, ...), overriding the ones above.
         vaa_horizon: perturbation steps ``M`` of the logged VAA measurements.
+        vaa_reg: the VAA* regulariser of ``WarmRecurrentPPO`` (a weight, a dict of
+            :class:`warm_rl.VAARegularizer` fields, or None: none).
         prev_action_reward: feed the previous action and reward to the agent
             (:class:`agents.wrappers.PreviousActionReward`).
         horizon_terminal: report episodes cut by the time limit as terminated, so
@@ -140,6 +143,7 @@ class RunConfig:
     lsc_kwargs: dict[str, Any] = field(default_factory=dict)
     policy_kwargs: dict[str, Any] = field(default_factory=dict)
     vaa_horizon: int = DEFAULT_VAA_HORIZON
+    vaa_reg: float | dict | None = None
     prev_action_reward: bool = False
     horizon_terminal: bool = False
     timesteps: int = 100_000
@@ -178,6 +182,10 @@ class RunConfig:
             value = getattr(self, name)
             if not isinstance(value, dict):
                 raise TypeError(f"RunConfig.{name} must be a dict, got {type(value).__name__} {value!r}")
+        if self.vaa_reg is not None:
+            if self.algorithm != "WarmRecurrentPPO":
+                raise ValueError("RunConfig.vaa_reg needs algorithm='WarmRecurrentPPO'")
+            VAARegularizer.from_value(self.vaa_reg)  # validates
         ppo = self.ppo_kwargs
         for name in ("n_steps", "batch_size", "n_epochs"):
             if name in ppo:
@@ -272,6 +280,7 @@ def build_model(
         env,
         warmup_env_steps=config.warmup_env_steps,
         vaa_horizon=config.vaa_horizon,
+        vaa_reg=config.vaa_reg,
         policy_kwargs=policy_kwargs,
         seed=config.seed,
         device=config.device,

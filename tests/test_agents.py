@@ -625,3 +625,48 @@ def test_asking_for_cuda_without_it_warns_on_build_and_load(tmp_path):
     model.save(tmp_path / "model.zip")
     with pytest.warns(UserWarning, match="device='cuda' but CUDA is not available"):
         WarmRecurrentPPO.load(tmp_path / "model.zip", device="cuda")
+
+
+def test_vaa_regulariser_steps_after_due_updates_logs_and_survives_save_load(tmp_path):
+    from stable_baselines3.common.logger import configure
+
+    model = WarmRecurrentPPO("MlpWarmPolicy", tmaze_env(), warmup_env_steps=32, vaa_horizon=20,
+                             vaa_reg={"weight": 1.0, "every": 2, "horizon": 10},
+                             policy_kwargs={"hidden_size": 8, "warmup": {"updates": 3, "max_horizon": 20}}, **TINY_PPO)
+    model.set_logger(configure(str(tmp_path / "log"), ["csv"]))
+    model.learn(96)  # three rollouts of 2 x 16 steps: the regulariser steps after updates 0 and 2
+    rows = (tmp_path / "log" / "progress.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    column = header.index("train/vaa_reg_loss")
+    filled = [row.split(",")[column] != "" for row in rows[1:]]
+    # SB3 dumps an update's train/ keys with the next iteration's row: rows 2 and 4 (the last never dumped)
+    assert filled == [False, True, False]
+    assert model._train_calls == 3
+    model.save(tmp_path / "model.zip")
+    loaded = WarmRecurrentPPO.load(tmp_path / "model.zip", env=tmaze_env())
+    assert loaded.vaa_reg == model.vaa_reg and loaded._regularizer().every == 2
+    with pytest.raises(ValueError, match="every must be >= 1, got 0"):
+        WarmRecurrentPPO("MlpWarmPolicy", tmaze_env(), vaa_reg={"weight": 1.0, "every": 0}, **TINY_PPO)
+
+
+def test_the_vaa_regulariser_moves_only_the_warm_halves(tmp_path):
+    import torch
+    from stable_baselines3.common.logger import configure
+
+    from agents.vaa_regularization import regularizer_step
+    from agents.warmup import split_trajectories
+    from warm_rl import VAARegularizer
+
+    model = WarmRecurrentPPO("MlpWarmPolicy", tmaze_env(), policy_kwargs={"hidden_size": 8, "pretrain": None},
+                             **TINY_PPO)
+    model.set_logger(configure(None, []))
+    observations = np.random.default_rng(0).random((16, 2, 4)).astype(np.float32)
+    starts = np.zeros((16, 2), dtype=np.float32)
+    starts[0] = 1
+    before = {name: p.detach().clone() for name, p in model.policy.named_parameters()}
+    stats = regularizer_step(model, VAARegularizer(weight=1.0, horizon=5, seed=0),
+                             split_trajectories(observations, starts), update=0)
+    assert set(stats) == {"vaa_reg_loss", "vaa_reg_vaa_star", "vaa_reg_seconds"}
+    moved = {name for name, p in model.policy.named_parameters() if not torch.equal(p, before[name])}
+    assert moved and all(".warm." in name for name in moved), moved
+    assert any(name.startswith("lstm_critic") for name in moved), "the critic's backbone is regularised too"

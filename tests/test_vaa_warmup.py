@@ -304,3 +304,26 @@ def test_count_attractors_range_and_non_finite_states():
     assert count_attractors(points, 5e-324) == pytest.approx((0.5 + 0.5 + 1) / 3)
     with pytest.warns(RuntimeWarning, match="nan or inf"):
         assert math.isnan(count_attractors(torch.tensor([[0.0], [float("nan")]]), 1e-4))
+
+
+def test_a_layer_collapsed_to_one_attractor_is_restarted_with_a_larger_learning_rate():
+    from warm_rl.warmup import COLLAPSED_COUNT, LR_ESCALATION
+
+    torch.manual_seed(0)
+    net = RecurrentNet("lstm", 2, 8)
+    sequences = [torch.randn(30, 2, generator=torch.Generator().manual_seed(i)) for i in range(16)]
+    config = WarmupConfig(updates=2, lr=1e-6, restarts=2, max_horizon=20, batch_size=16, seed=0)
+    with pytest.warns(UserWarning, match=r"collapsed to one attractor"):
+        report = warm_up(net, sequences, config)  # two tiny steps cannot make a random LSTM multistable
+    assert report.collapsed_layers == [[0], [0], [0]]
+    assert report.learning_rates == pytest.approx([1e-6, 1e-6 * LR_ESCALATION, 1e-6 * LR_ESCALATION**2])
+    assert report.restarts == 2 and report.final_attractors[0] <= COLLAPSED_COUNT / 16
+
+
+def test_a_warm_up_that_works_is_not_restarted():
+    torch.manual_seed(0)
+    net = RecurrentNet("gru", 1, 16)
+    sequences = [torch.randn(40, 1, generator=torch.Generator().manual_seed(i)) for i in range(32)]
+    report = warm_up(net, sequences, WarmupConfig(updates=60, max_horizon=50, seed=0))
+    assert report.restarts == 0 and report.learning_rates == [1e-2] and report.collapsed_layers == []
+    assert report.final_attractors[0] > 2.5 / 32

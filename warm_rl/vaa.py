@@ -194,13 +194,24 @@ def layer_vaa_star(
     Shape:
         state: h, c ``(N, hidden_size)``; returns a scalar tensor.
     """
+    return soft_attractor_variability(layer_final_states(layer, state, horizon, generator), eps)
+
+
+def layer_final_states(
+    layer: RecurrentLayer, state: State, horizon: int, generator: torch.Generator | None
+) -> Tensor:
+    """The states one layer (its warm half when double) reaches from given reachable states
+    under ``horizon`` steps of one constant perturbation ``u ~ N(0, I)``.
+
+    Shape:
+        state: h, c ``(N, hidden_size)``; returns ``(N, D)`` (h, and c for an LSTM, of the warm half).
+    """
     warm, part = layer.warm_module, layer.warm_slice
     h, c = state[0][:, part], state[1][:, part]
     perturbation = _randn((1, 1, layer.input_size), generator, h)
     inputs = perturbation.expand(horizon, h.shape[0], layer.input_size)
     _, (h_final, c_final) = warm(inputs, (h, c), None)
-    final = torch.cat([h_final, c_final], -1) if layer.has_cell_state else h_final
-    return soft_attractor_variability(final, eps)
+    return torch.cat([h_final, c_final], -1) if layer.has_cell_state else h_final
 
 
 def vaa_star(
@@ -261,3 +272,25 @@ def vaa_star_padded(
         layer_vaa_star(net.layers[i], (h[i], c[i]), horizon, eps, generator) for i in indices
     ]
     return torch.stack(values)
+
+
+def vaa_star_and_count_padded(
+    net: RecurrentNet,
+    padded: Tensor,
+    lengths: Tensor,
+    horizon: int,
+    eps: float,
+    generator: torch.Generator | None,
+) -> tuple[list[float], list[float]]:
+    """Per layer, VAA* and the exact attractor fraction (:func:`count_attractors`) of the same
+    final states, without gradient; the same random draws as :func:`vaa_star_padded`.
+
+    Shape:
+        padded ``(T, N, input_size)``; lengths ``(N,)``.
+    """
+    with torch.no_grad():
+        h, c = reachable_states(net, padded, lengths, generator)
+        finals = [layer_final_states(layer, (h[i], c[i]), horizon, generator) for i, layer in enumerate(net.layers)]
+        soft = [float(soft_attractor_variability(final, eps)) for final in finals]
+        exact = [count_attractors(final, eps) for final in finals]
+    return soft, exact

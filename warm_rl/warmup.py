@@ -21,7 +21,7 @@ from torch import Tensor
 
 from warm_rl.network import RecurrentNet
 from warm_rl.sequences import SequenceSet, as_padded
-from warm_rl.vaa import check_eps_for_dtype, vaa_star_padded
+from warm_rl.vaa import check_eps_for_dtype, vaa_star_and_count_padded, vaa_star_padded
 from warm_rl.validation import (
     check_bool,
     check_choice,
@@ -33,6 +33,24 @@ from warm_rl.validation import (
 
 STUCK_THRESHOLD = 0.98
 """A layer whose VAA* ends above this is stuck (states too extreme) and is restarted."""
+
+COLLAPSED_COUNT = 2.5
+"""A layer has collapsed when a batch of its final states, after
+``COLLAPSE_HORIZON_FACTOR * max_horizon`` perturbation steps, holds at most two attractors
+(an exact attractor fraction of at most ``COLLAPSED_COUNT / batch_size``): too few to hold
+even one bit. VAA*'s gradient vanishes there (pairs closer than ``eps`` count as one with
+zero gradient), so the warm-up cannot leave it by itself: the layer is re-initialised and
+warmed up again with the learning rate times :data:`LR_ESCALATION`. Seen with LSTMs, whose
+small ``h`` and ``c`` let the states contract within ``eps`` before the curriculum's horizon
+lets attractors form (T-maze agents: 5 of 6 warm-ups at the default learning rate); GRU
+warm-ups that work never end there."""
+
+COLLAPSE_HORIZON_FACTOR = 5
+"""The collapse check runs this many times ``max_horizon`` steps (1000 by default, the VAA's
+horizon): slow transients at ``max_horizon`` are not attractors."""
+
+LR_ESCALATION = 3.0
+"""Learning-rate factor of each restart after a collapse (see :data:`COLLAPSED_COUNT`)."""
 
 WEIGHT_LIMIT = 1e3
 """A warm-up whose warm weights grew beyond this magnitude is reported as diverged."""
@@ -116,6 +134,11 @@ class WarmupReport:
         horizons: per update, the number of perturbation steps ``M`` drawn.
         restarts: how many restarts happened.
         restarted_layers: the layers re-initialised at each restart.
+        collapsed_layers: the layers found collapsed to one attractor, at each restart
+            they caused (:data:`COLLAPSED_COUNT`).
+        learning_rates: the learning rate of each run (the first, then one per restart).
+        final_attractors: per layer, the exact attractor fraction (:func:`warm_rl.vaa.count_attractors`)
+            of the collapse check's final states (:data:`COLLAPSED_COUNT`).
         final_vaa_star: VAA* per layer at ``M = max_horizon`` after warm-up.
         diverged: why the warm-up counts as diverged (None: it did not).
         seconds: wall time.
@@ -126,6 +149,9 @@ class WarmupReport:
     horizons: list[int] = field(default_factory=list)
     restarts: int = 0
     restarted_layers: list[list[int]] = field(default_factory=list)
+    collapsed_layers: list[list[int]] = field(default_factory=list)
+    learning_rates: list[float] = field(default_factory=list)
+    final_attractors: list[float] = field(default_factory=list)
     final_vaa_star: list[float] = field(default_factory=list)
     diverged: str | None = None
     seconds: float = 0.0
@@ -177,9 +203,10 @@ def warm_up(
 ) -> WarmupReport:
     """Warms a network up in place.
 
-    Layers whose VAA* ends above :data:`STUCK_THRESHOLD`, and all layers of a
-    run whose loss became non-finite, are re-initialised and warmed up again,
-    at most ``config.restarts`` times.
+    Layers whose VAA* ends above :data:`STUCK_THRESHOLD`, layers that collapsed to
+    one attractor (:data:`COLLAPSED_COUNT`; warmed up again with a learning rate
+    :data:`LR_ESCALATION` times larger), and all layers of a run whose loss became
+    non-finite, are re-initialised and warmed up again, at most ``config.restarts`` times.
 
     Args:
         net: the network; with ``double=True`` only its warm halves change.
@@ -207,14 +234,22 @@ def warm_up(
     report = WarmupReport()
     start = time.perf_counter()
     active = list(range(net.num_layers))
+    lr = config.lr
     with _training_mode(net):
         for attempt in range(config.restarts + 1):
-            failure = _run(net, batches, config, active, report, callback)
+            report.learning_rates.append(lr)
+            failure = _run(net, batches, config, active, report, callback, lr)
             if failure is None:
                 report.final_vaa_star = _final_vaa_star(net, batches, config)
-                active = [i for i, value in enumerate(report.final_vaa_star) if value > STUCK_THRESHOLD]
+                report.final_attractors = _final_attractors(net, batches, config)
+                collapsed = [i for i in active if report.final_attractors[i] <= COLLAPSED_COUNT / config.batch_size]
+                stuck = [i for i in active if report.final_vaa_star[i] > STUCK_THRESHOLD]
+                active = sorted(collapsed + stuck)
                 if not active:
                     break
+                if collapsed:
+                    report.collapsed_layers.append(collapsed)
+                    lr *= LR_ESCALATION
             else:
                 active = failure.layers
             if attempt == config.restarts:
@@ -268,9 +303,10 @@ def _give_up(failure: _NonFiniteLoss | None, layers: list[int], report: WarmupRe
             f"{failure.update} (layers {failure.layers}) and stayed so after {report.restarts} restart(s); "
             "try a smaller lr or max_horizon"
         )
+    values = [round(report.final_vaa_star[i], 3) for i in layers]
     warnings.warn(
-        f"layer(s) {layers} still have VAA* > {STUCK_THRESHOLD} after {report.restarts} restart(s); "
-        "they may be stuck",
+        f"layer(s) {layers} still have VAA* > {STUCK_THRESHOLD} (stuck) or collapsed to one attractor "
+        f"(final VAA* {values}) after {report.restarts} restart(s)",
         stacklevel=3,
     )
 
@@ -289,12 +325,13 @@ def _run(
     active: list[int],
     report: WarmupReport,
     callback: StepCallback | None,
+    lr: float,
 ) -> _NonFiniteLoss | None:
-    """``config.updates`` updates of the ``active`` layers; where it stopped if the loss
-    or a gradient became non-finite, else None."""
+    """``config.updates`` updates of the ``active`` layers at learning rate ``lr``; where it
+    stopped if the loss or a gradient became non-finite, else None."""
     warm_params = net.warm_parameters()
     params = [p for i in active for p in warm_params[i]]
-    optimizer = torch.optim.Adam(params, lr=config.lr)
+    optimizer = torch.optim.Adam(params, lr=lr)
     progress = _progress_bar(config, len(active))
     try:
         for update in range(config.updates):
@@ -354,6 +391,15 @@ def _final_vaa_star(net: RecurrentNet, batches: _Batches, config: WarmupConfig) 
     with torch.no_grad():
         values = vaa_star_padded(net, batch, lengths, config.max_horizon, config.eps, batches.generator)
     return [float(v) for v in values]
+
+
+def _final_attractors(net: RecurrentNet, batches: _Batches, config: WarmupConfig) -> list[float]:
+    """Per layer, the exact attractor fraction of a fresh batch's final states after
+    ``COLLAPSE_HORIZON_FACTOR * max_horizon`` perturbation steps (drawn after the final VAA*,
+    from the warm-up's own generator: nothing else is changed by it)."""
+    batch, lengths = batches.draw(config.batch_size)
+    horizon = COLLAPSE_HORIZON_FACTOR * config.max_horizon
+    return vaa_star_and_count_padded(net, batch, lengths, horizon, config.eps, batches.generator)[1]
 
 
 def _progress_bar(config: WarmupConfig, active_layers: int):
