@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch.nn.utils.rnn import pack_sequence
@@ -308,3 +310,29 @@ def test_integer_input_and_01_mask_are_accepted():
     out, _ = net(x, reset_mask=mask)
     expected, _ = net(x.float(), reset_mask=mask.bool())
     torch.testing.assert_close(out, expected)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "mgu", "brc", "nbrc"])
+def test_initialisations_set_what_they_name(cell):
+    from warm_rl.inits import CHRONO_CELLS, initialise
+
+    torch.manual_seed(0)
+    net = initialise(RecurrentNet(cell, 3, 8, double=True), "paper_gru")
+    for name, param in net.named_parameters():
+        if "bias" in name:
+            assert torch.count_nonzero(param) == 0, name
+    if cell in ("lstm", "gru"):
+        weight = net.layers[0].warm.rnn.weight_hh_l0[:4]
+        assert torch.allclose(weight @ weight.T, torch.eye(4), atol=1e-5), "each gate block orthogonal"
+    if cell in CHRONO_CELLS:
+        initialise(net, "chrono", t_max=100)
+    else:
+        with pytest.raises(ValueError, match="chrono initialisation needs a gated memory"):
+            initialise(net, "chrono", t_max=100)
+    if cell == "gru":
+        bias = net.layers[0].cold.rnn.bias_ih_l0[4:8]  # the update gate z of the 4-wide cold half
+        assert bool(((bias >= 0) & (bias <= math.log(99) + 1e-6)).all())
+    with pytest.raises(ValueError, match="initialisation"):
+        initialise(net, "xavier")
+    with pytest.raises(ValueError, match="t_max"):
+        initialise(RecurrentNet("lstm", 3, 8), "chrono")

@@ -112,3 +112,46 @@ def test_lsc_vs_warmup_summary_reads_both_supervised_benchmarks(tmp_path, monkey
     assert "## Supervised: copy-first-input T=300" in summary and "## Supervised: denoising N=100" in summary
     assert "0.001, 0.002, 0.003" in summary and "0.5, 1, 1.5" in summary
     assert (tmp_path / "vaa_vs_mse.png").stat().st_size > 0
+
+
+def _multistability_module():
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("multistability", root / "scripts" / "multistability.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_multistability_measures_the_network_train_starts_from(tmp_path):
+    import torch
+
+    from warm_rl.suite.data import make_benchmark
+    from warm_rl.suite.trainer import TrainConfig, train
+
+    module = _multistability_module()
+    bench = make_benchmark("copy", seq_length=15, train_size=40, val_size=8, test_size=8, seed=1)
+    config = TrainConfig(cell="lstm", hidden_size=8, pretrain="double", init="chrono", epochs=0, seed=1,
+                         vaa_samples=0, progress=False, warmup_pool=40, warmup_config={"updates": 3, "max_horizon": 10})
+    measured = module.pretrained(config, bench.train).rnn.state_dict()
+    trained = train(config, bench.train, bench.val, bench.test).model.rnn.state_dict()
+    assert all(torch.equal(measured[key], trained[key]) for key in measured)
+
+
+def test_multistability_script_writes_its_table_and_resumes(tmp_path, capsys):
+    module = _multistability_module()
+    argv = ["--cells", "gru", "brc", "--procedures", "default", "chrono", "--seeds", "0", "--hidden-size", "8",
+            "--seq-length", "15", "--train-size", "32", "--val-size", "8", "--test-size", "8", "--epochs", "1",
+            "--vaa-horizon", "50", "--vaa-samples", "8", "--out", str(tmp_path / "ms")]
+    assert module.main(argv) == 0
+    text = (tmp_path / "ms.md").read_text()
+    assert "| GRU | chrono |" in text and "| BRC | default |" in text and "BRC | chrono" not in text
+    assert "Spearman rho" in text and (tmp_path / "ms.png").stat().st_size > 0
+    assert len((tmp_path / "ms.csv").read_text().splitlines()) == 1 + 3
+    capsys.readouterr()
+    assert module.main(argv) == 0
+    assert "seed 0:" not in capsys.readouterr().out, "a rerun trains nothing"
+    assert module.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert module.spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)

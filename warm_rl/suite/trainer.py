@@ -27,12 +27,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from warm_rl.inits import INITIALISATIONS, initialise
 from warm_rl.lsc import LSCConfig, lsc_pretrain
 from warm_rl.network import RecurrentNet
 from warm_rl.suite.data import SequenceDataset
 from warm_rl.vaa import vaa
 from warm_rl.vaa_regularizer import VAARegularizer
-from warm_rl.validation import check_int, refuse_renamed_fields
+from warm_rl.validation import check_choice, check_int, refuse_renamed_fields
 from warm_rl.warmup import WarmupConfig, warm_up
 
 WARMUP_MODES: tuple[str, ...] = ("none", "full", "double")
@@ -176,6 +177,8 @@ class TrainConfig:
         resume: continue from ``checkpoint`` when it exists.
         sync_every: batches between host synchronisations (progress-bar loss,
             NaN check); the check also runs at the end of every epoch.
+        init: the initialisation before any pre-training (:data:`warm_rl.inits.INITIALISATIONS`;
+            ``"chrono"`` takes ``t_max`` = the sequence length).
         vaa_reg: :class:`~warm_rl.VAARegularizer` fields (``weight`` at least) adding
             ``weight * mean_l (VAA*_l - target)^2`` of the batch's own sequences to the
             training loss every ``every`` batches (None: no regulariser).
@@ -211,6 +214,7 @@ class TrainConfig:
     sync_every: int = 100
     flush_denormal: bool = True
     vaa_reg: dict | None = None
+    init: str = "default"
 
     def __post_init__(self) -> None:
         if self.pretrain not in PRETRAIN_MODES:
@@ -234,6 +238,7 @@ class TrainConfig:
         if self.vaa_reg is not None and not isinstance(self.vaa_reg, dict):
             raise TypeError(f"vaa_reg must be a dict of VAARegularizer fields or None, got {self.vaa_reg!r}")
         self.regularizer()  # validates
+        check_choice("init", self.init, INITIALISATIONS)
 
     def regularizer(self) -> VAARegularizer | None:
         """The VAA* regulariser of the training loss (None without ``vaa_reg``); seeded by ``seed``
@@ -358,10 +363,12 @@ def build_model(config: TrainConfig, data: SequenceDataset) -> SequenceModel:
     cell_kwargs = dict(config.cell_kwargs)
     if config.cell == "chrono":
         cell_kwargs.setdefault("t_max", data.seq_length)
-    return SequenceModel(
+    model = SequenceModel(
         config.cell, data.input_size, config.hidden_size, data.num_outputs,
         config.num_layers, config.double, **cell_kwargs,
     )
+    initialise(model.rnn, config.init, t_max=data.seq_length)
+    return model
 
 
 @dataclass
