@@ -67,10 +67,13 @@ SUITE_AGENTS: dict[str, dict] = {
     "stock_64": {"algorithm": "RecurrentPPO", "policy_kwargs": {"lstm_hidden_size": 64}},
 }
 """The agents compared, as RunConfig overrides: the default agent (warmed-up double GRU 64),
-the same agent with a double LSTM backbone, the same agent without pre-training, stock ``RecurrentPPO("MlpLstmPolicy")`` with its own
-defaults (LSTM 256: what a switching user has) and at our width (LSTM 64)."""
+the same agent with a double LSTM backbone, the same agent without pre-training, stock
+``RecurrentPPO("MlpLstmPolicy")`` with its own defaults (LSTM 256: what a switching user has)
+and at our width (LSTM 64)."""
 
-AGENT_LABELS = {"warm": "warm (default)", "warm_lstm": "warm LSTM", "cold": "cold", "stock": "stock 256", "stock_64": "stock 64"}
+AGENT_LABELS = {
+    "warm": "warm (default)", "warm_lstm": "warm LSTM", "cold": "cold", "stock": "stock 256", "stock_64": "stock 64",
+}
 
 
 def run_variant(task: str, agent: str) -> str:

@@ -274,23 +274,18 @@ def vaa_star_padded(
     return torch.stack(values)
 
 
-def vaa_star_and_count_padded(
-    net: RecurrentNet,
-    padded: Tensor,
-    lengths: Tensor,
-    horizon: int,
-    eps: float,
-    generator: torch.Generator | None,
-) -> tuple[list[float], list[float]]:
-    """Per layer, VAA* and the exact attractor fraction (:func:`count_attractors`) of the same
-    final states, without gradient; the same random draws as :func:`vaa_star_padded`.
+def attractor_counts_padded(
+    net: RecurrentNet, padded: Tensor, lengths: Tensor, horizon: int, eps: float, generator: torch.Generator | None
+) -> list[float]:
+    """Per layer (its warm half when double), the exact attractor fraction (:func:`count_attractors`)
+    of the states reached under ``horizon`` steps of a constant perturbation, as VAA* draws them.
 
     Shape:
         padded ``(T, N, input_size)``; lengths ``(N,)``.
     """
     with torch.no_grad():
         h, c = reachable_states(net, padded, lengths, generator)
-        finals = [layer_final_states(layer, (h[i], c[i]), horizon, generator) for i, layer in enumerate(net.layers)]
-        soft = [float(soft_attractor_variability(final, eps)) for final in finals]
-        exact = [count_attractors(final, eps) for final in finals]
-    return soft, exact
+        return [
+            count_attractors(layer_final_states(layer, (h[i], c[i]), horizon, generator), eps)
+            for i, layer in enumerate(net.layers)
+        ]

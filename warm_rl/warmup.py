@@ -21,7 +21,7 @@ from torch import Tensor
 
 from warm_rl.network import RecurrentNet
 from warm_rl.sequences import SequenceSet, as_padded
-from warm_rl.vaa import check_eps_for_dtype, vaa_star_and_count_padded, vaa_star_padded
+from warm_rl.vaa import attractor_counts_padded, check_eps_for_dtype, vaa_star_padded
 from warm_rl.validation import (
     check_bool,
     check_choice,
@@ -399,7 +399,7 @@ def _final_attractors(net: RecurrentNet, batches: _Batches, config: WarmupConfig
     from the warm-up's own generator: nothing else is changed by it)."""
     batch, lengths = batches.draw(config.batch_size)
     horizon = COLLAPSE_HORIZON_FACTOR * config.max_horizon
-    return vaa_star_and_count_padded(net, batch, lengths, horizon, config.eps, batches.generator)[1]
+    return attractor_counts_padded(net, batch, lengths, horizon, config.eps, batches.generator)
 
 
 def _progress_bar(config: WarmupConfig, active_layers: int):
