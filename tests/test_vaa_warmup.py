@@ -327,3 +327,15 @@ def test_a_warm_up_that_works_is_not_restarted():
     report = warm_up(net, sequences, WarmupConfig(updates=60, max_horizon=50, seed=0))
     assert report.restarts == 0 and report.learning_rates == [1e-2] and report.collapsed_layers == []
     assert report.final_attractors[0] > 2.5 / 32
+
+
+def test_the_papers_procedure_does_not_restart_collapsed_layers():
+    torch.manual_seed(0)
+    net = RecurrentNet("lstm", 2, 8)
+    sequences = [torch.randn(30, 2, generator=torch.Generator().manual_seed(i)) for i in range(16)]
+    config = WarmupConfig(updates=2, lr=1e-6, restarts=2, max_horizon=20, batch_size=16, seed=0,
+                          restart_collapsed=False)
+    report = warm_up(net, sequences, config)
+    assert report.restarts == 0 and report.learning_rates == [1e-6] and report.collapsed_layers == []
+    with pytest.raises(TypeError, match="restart_collapsed must be a bool"):
+        WarmupConfig(restart_collapsed="no")

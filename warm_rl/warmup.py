@@ -85,6 +85,8 @@ class WarmupConfig:
             The final VAA* is not a criterion: warm-ups that work end far from the
             target too (the default T-maze agents' at 0.37-0.74 for ``target``
             0.95: VAA* at ``M = max_horizon`` is the hardest measurement).
+        restart_collapsed: restart layers that collapsed to at most two attractors, with
+            a larger learning rate (:data:`COLLAPSED_COUNT`); False: the paper's procedure.
     """
 
     updates: int = 100
@@ -98,6 +100,7 @@ class WarmupConfig:
     progress: bool = False
     seed: int | None = None
     if_diverged: str = "warn"
+    restart_collapsed: bool = True
 
     def __post_init__(self) -> None:
         check_choice("WarmupConfig.if_diverged", self.if_diverged, IF_DIVERGED)
@@ -109,6 +112,7 @@ class WarmupConfig:
         check_number("WarmupConfig.eps", self.eps, minimum=0.0, strict_minimum=True)
         check_number("WarmupConfig.target", self.target, minimum=0.0, maximum=1.0, strict_minimum=True)
         check_bool("WarmupConfig.progress", self.progress)
+        check_bool("WarmupConfig.restart_collapsed", self.restart_collapsed)
         if self.seed is not None:
             check_int("WarmupConfig.seed", self.seed)
 
@@ -243,6 +247,7 @@ def warm_up(
                 report.final_vaa_star = _final_vaa_star(net, batches, config)
                 report.final_attractors = _final_attractors(net, batches, config)
                 collapsed = [i for i in active if report.final_attractors[i] <= COLLAPSED_COUNT / config.batch_size]
+                collapsed = collapsed if config.restart_collapsed else []
                 stuck = [i for i in active if report.final_vaa_star[i] > STUCK_THRESHOLD]
                 active = sorted(collapsed + stuck)
                 if not active:
