@@ -18,6 +18,7 @@ import json
 import sys
 
 import torch
+from stable_baselines3.common.env_util import make_vec_env
 
 from agents import WarmRecurrentPPO
 from agents.defaults import DEFAULT_WARMUP, DEFAULT_WARMUP_ENV_STEPS
@@ -26,8 +27,8 @@ from warm_rl import CELL_NAMES, WarmupConfig, vaa, warm_up
 
 
 def probe(cell: str, seed: int, length: int, overrides: dict) -> str:
-    model = WarmRecurrentPPO("MlpWarmPolicy", "warm_rl/TMaze-v0", env_kwargs={"length": length},
-                             policy_kwargs={"cell": cell, "pretrain": None}, seed=seed)
+    env = make_vec_env("warm_rl/TMaze-v0", n_envs=8, seed=seed, env_kwargs={"length": length})
+    model = WarmRecurrentPPO("MlpWarmPolicy", env, policy_kwargs={"cell": cell, "pretrain": None}, seed=seed)
     features = model.policy.episode_features(collect_sequences(model, DEFAULT_WARMUP_ENV_STEPS))["actor"]
     net = model.policy.lstm_actor
     before = vaa(net, features, horizon=1000, eps=1e-2, seed=0)

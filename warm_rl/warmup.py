@@ -42,8 +42,8 @@ even one bit. VAA*'s gradient vanishes there (pairs closer than ``eps`` count as
 zero gradient), so the warm-up cannot leave it by itself: the layer is re-initialised and
 warmed up again with the learning rate times :data:`LR_ESCALATION`. Seen with LSTMs, whose
 small ``h`` and ``c`` let the states contract within ``eps`` before the curriculum's horizon
-lets attractors form (T-maze agents: 5 of 6 warm-ups at the default learning rate); GRU
-warm-ups that work never end there."""
+lets attractors form (the T-maze agent's warm-up: 5 of 6 LSTM seeds, 1 of 6 GRU seeds,
+``scripts/warmup_collapse_probe.py``)."""
 
 COLLAPSE_HORIZON_FACTOR = 5
 """The collapse check runs this many times ``max_horizon`` steps (1000 by default, the VAA's
