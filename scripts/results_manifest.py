@@ -54,12 +54,31 @@ def supervised_row(path: Path, record: dict) -> dict:
     }
 
 
+def multistability_row(path: Path, record: dict) -> dict:
+    """Manifest row of one ``scripts/multistability.py`` record (a procedure, no table value)."""
+    config = {**record["settings"], "procedure": record["procedure"], "cell": record["cell"]}
+    return {
+        "run": f"multistability_{record['cell']}_{record['procedure']}_seed{record['seed']}",
+        "kind": "multistability",
+        "variant": record["procedure"],
+        "cell": record["cell"],
+        "seed": record["seed"],
+        "outcome": f"vaa {record['vaa_copy']:.3f}, test {record['test_mse']}",
+        "config": json.dumps(config, sort_keys=True),
+    }
+
+
 def manifest_rows(results: Path) -> list[dict]:
     """One row per recorded run in every ``*.jsonl`` file under ``results``."""
     rows = []
     for path in sorted(results.rglob("*.jsonl")):
         for record in load_records(path):
-            row = rl_row(path, record) if "variant" in record else supervised_row(path, record)
+            if "variant" in record:
+                row = rl_row(path, record)
+            elif "procedure" in record:
+                row = multistability_row(path, record)
+            else:
+                row = supervised_row(path, record)
             rows.append({"file": path.relative_to(results).as_posix(), **row})
     return rows
 
