@@ -616,13 +616,21 @@ def test_bad_policy_kwargs_get_warm_rls_message(policy_kwargs, error, match):
         WarmRecurrentPPO("MlpWarmPolicy", tmaze_env(), policy_kwargs=policy_kwargs, **TINY_PPO)
 
 
-def test_asking_for_cuda_without_it_warns_on_build_and_load(tmp_path):
+def test_asking_for_cuda_without_it_warns_on_build_and_load(tmp_path, monkeypatch):
+    import warnings
+
     import torch
 
-    if torch.cuda.is_available():
-        pytest.skip("this machine has CUDA")
+    from agents.ppo import warn_if_no_cuda
+
     model = WarmRecurrentPPO("MlpWarmPolicy", tmaze_env(), **TINY_PPO)
     model.save(tmp_path / "model.zip")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_if_no_cuda("cpu")  # never a warning for the CPU
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # a machine without CUDA, here or on a GPU
+    with pytest.warns(UserWarning, match="device='cuda:0' but CUDA is not available"):
+        warn_if_no_cuda("cuda:0")
     with pytest.warns(UserWarning, match="device='cuda' but CUDA is not available"):
         WarmRecurrentPPO.load(tmp_path / "model.zip", device="cuda")
 
