@@ -36,7 +36,7 @@ from warm_rl import lsc_radii, vaa
 from warm_rl.inits import CHRONO_CELLS
 from warm_rl.suite.data import make_benchmark
 from warm_rl.suite.sweep import append_record, load_records
-from warm_rl.suite.trainer import TrainConfig, build_model, pretrain_model, train
+from warm_rl.suite.trainer import TrainConfig, pool_sequences, pretrain_model, seeded_model, train
 
 PROCEDURES: dict[str, tuple[str, str]] = {
     "default": ("default", "none"),
@@ -61,13 +61,9 @@ def applicable(cell: str, procedure: str) -> bool:
 
 def pretrained(config: TrainConfig, data) -> torch.nn.Module:
     """The model as :func:`warm_rl.suite.trainer.train` builds and pre-trains it before training
-    (the same seeded steps: the same weights)."""
-    torch.manual_seed(config.seed)
-    model = build_model(config, data)
-    generator = torch.Generator().manual_seed(config.seed)
-    pool_index = torch.randperm(len(data), generator=generator)[: max(1, config.warmup_pool)]
-    lengths = torch.full((len(pool_index),), data.seq_length, dtype=torch.long)
-    pretrain_model(model, config, (data.inputs[:, pool_index], lengths))
+    (its own seeded steps, :func:`~warm_rl.suite.trainer.seeded_model`: the same weights)."""
+    model, _, pool_index = seeded_model(config, data)
+    pretrain_model(model, config, pool_sequences(data, pool_index[: max(1, config.warmup_pool)]))
     return model
 
 
@@ -75,16 +71,14 @@ def measure(config: TrainConfig, copy, denoising, samples: int, horizon: int) ->
     """VAA on both data sets and the mean recurrent radius of the pre-trained network."""
     model = pretrained(config, copy.train)
     net = model.rnn
-    copy_inputs = copy.train.inputs[:, :samples]
+    copy_set = pool_sequences(copy.train, torch.arange(samples))
     # the copy network has one input: the denoising sequences' N(0, 1) stream, without their marker channel
-    noisy_inputs = denoising.train.inputs[:, :samples, : copy_inputs.shape[-1]]
-    radii = lsc_radii(net, (copy_inputs, torch.full((copy_inputs.shape[1],), copy_inputs.shape[0])),
-                      {"halves": "both"} if net.double else None, steps=50)
+    noisy, lengths = pool_sequences(denoising.train, torch.arange(samples))
+    noisy_set = (noisy[..., : copy_set[0].shape[-1]], lengths)
+    radii = lsc_radii(net, copy_set, {"halves": "both"} if net.double else None, steps=50)
     return {
-        "vaa_copy": vaa(net, (copy_inputs, torch.full((copy_inputs.shape[1],), copy_inputs.shape[0])),
-                        horizon=horizon, seed=config.seed),
-        "vaa_denoising": vaa(net, (noisy_inputs, torch.full((noisy_inputs.shape[1],), noisy_inputs.shape[0])),
-                             horizon=horizon, seed=config.seed),
+        "vaa_copy": vaa(net, copy_set, horizon=horizon, seed=config.seed),
+        "vaa_denoising": vaa(net, noisy_set, horizon=horizon, seed=config.seed),
         "radius": statistics.mean(v for k, v in radii.items() if k.startswith("recurrent")),
     }
 

@@ -588,15 +588,12 @@ def train(
     """
     start_time = time.perf_counter()
     device, (train_data, val_data, test_data) = _prepare_sets(config, (train_data, val_data, test_data))
-    torch.manual_seed(config.seed)
-    model = build_model(config, train_data).to(device)
+    model, generator, pool_index = seeded_model(config, train_data)
+    model = model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    generator = torch.Generator().manual_seed(config.seed)
-    pool_index = torch.randperm(len(train_data), generator=generator)
-    full = torch.full((len(train_data),), train_data.seq_length, dtype=torch.long)
 
     def sequences(index: Tensor) -> tuple[Tensor, Tensor]:
-        return train_data.inputs[:, index.to(device)], full[index].to(device)
+        return pool_sequences(train_data, index, device)
 
     vaa_sequences = sequences(pool_index[: config.vaa_samples])
     writer = _summary_writer(config.log_dir)
@@ -621,6 +618,30 @@ def train(
         _checkpoint(config, state, model, optimizer, generator)
         _print_epoch(config, record, _metric_name(train_data.task))
     return _finish(config, state, model, test_data, writer, start_time)
+
+
+def seeded_model(config: TrainConfig, train_data: SequenceDataset) -> tuple[SequenceModel, torch.Generator, Tensor]:
+    """The model :func:`train` starts from, before pre-training, with the run's generator and
+    the random order of the training sequences whose first ones feed pre-training and the VAA.
+
+    Returns:
+        ``(model on the CPU, generator, pool_index)``; the pre-training sequences are
+        ``pool_sequences(train_data, pool_index[:config.warmup_pool])``.
+    """
+    torch.manual_seed(config.seed)
+    model = build_model(config, train_data)
+    generator = torch.Generator().manual_seed(config.seed)
+    return model, generator, torch.randperm(len(train_data), generator=generator)
+
+
+def pool_sequences(data: SequenceDataset, index: Tensor, device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
+    """The sequences ``index`` of ``data`` as ``(padded, lengths)`` on ``device`` (all ``seq_length`` long).
+
+    Shape:
+        index ``(n,)``; returns ``(T, n, F)`` and ``(n,)``.
+    """
+    lengths = torch.full((len(index),), data.seq_length, dtype=torch.long)
+    return data.inputs[:, index.to(data.inputs.device)].to(device), lengths.to(device)
 
 
 def _metric_name(task: str) -> str:
