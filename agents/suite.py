@@ -71,8 +71,36 @@ the same agent with a double LSTM backbone, the same agent without pre-training,
 ``RecurrentPPO("MlpLstmPolicy")`` with its own defaults (LSTM 256: what a switching user has)
 and at our width (LSTM 64)."""
 
+STUDY_AGENTS: dict[str, dict] = {
+    "cold_32": {"pretrain": None, "hidden_size": 32},
+    "warm_128": {"hidden_size": 128},
+    "warm_actor": {"policy_kwargs": {"warmup_critic": False}},
+    "warm_lsc": {"pretrain": "warmup+lsc"},
+    "warm_eps": {"warmup_kwargs": {"eps": 0.1}},
+    "cold_ppo10": {"pretrain": None, "ppo_kwargs": {"n_epochs": 10, "batch_size": 128}},
+    "warm_ppo10": {"ppo_kwargs": {"n_epochs": 10, "batch_size": 128}},
+    "cold_norm_adv": {"pretrain": None, "ppo_kwargs": {"normalize_advantage": True}},
+    "cold_const_lr": {"pretrain": None, "lr_schedule": "constant"},
+    "cold_b128": {"pretrain": None, "ppo_kwargs": {"batch_size": 128}},
+    "cold_e10": {"pretrain": None, "ppo_kwargs": {"n_epochs": 10}},
+}
+"""Agents of the "warm-up never hurts" study (``results/rl_suite_study.md``), not in the default
+table: the cold half of the default agent alone (GRU 32, no pre-training), the default agent
+twice as wide (its cold half as wide as the cold agent), the critic left cold (warm-up of the
+actor only), the cold halves made locally stable after warm-up, VAA*'s ``eps`` 0.1; and PPO
+settings of stock RecurrentPPO one at a time: 10 epochs of minibatches of 128 (5x the
+gradient steps per rollout; and each half of it: minibatches of 128, 10 epochs), advantage
+normalisation, a constant learning rate."""
+
+ALL_AGENTS: dict[str, dict] = {**SUITE_AGENTS, **STUDY_AGENTS}
+"""Every agent ``--agents`` accepts."""
+
 AGENT_LABELS = {
     "warm": "warm (default)", "warm_lstm": "warm LSTM", "cold": "cold", "stock": "stock 256", "stock_64": "stock 64",
+    "cold_32": "cold 32", "warm_128": "warm 128", "warm_actor": "warm actor only", "warm_lsc": "warm + LSC",
+    "warm_eps": "warm eps 0.1", "cold_ppo10": "cold, 10 epochs x 128", "warm_ppo10": "warm, 10 epochs x 128",
+    "cold_norm_adv": "cold, normalised advantages", "cold_const_lr": "cold, constant lr",
+    "cold_b128": "cold, minibatch 128", "cold_e10": "cold, 10 epochs",
 }
 
 
@@ -89,7 +117,7 @@ def plan_suite(
     Args:
         base: settings shared by every run (n_envs, eval_every, ...).
         tasks: the tasks.
-        agents: names of :data:`SUITE_AGENTS`.
+        agents: names of :data:`ALL_AGENTS`.
         seeds: the seeds.
 
     Raises:
@@ -97,14 +125,14 @@ def plan_suite(
     """
     agents, tasks = list(agents), list(tasks)
     for agent in agents:
-        if agent not in SUITE_AGENTS:
-            raise ValueError(f"unknown suite agent {agent!r}; expected one of {sorted(SUITE_AGENTS)}")
+        if agent not in ALL_AGENTS:
+            raise ValueError(f"unknown suite agent {agent!r}; expected one of {sorted(ALL_AGENTS)}")
     runs = []
     for seed in seeds:
         for task in tasks:
             for agent in agents:
                 config = replace(base, env=task.env, env_kwargs=dict(task.env_kwargs), timesteps=task.timesteps,
-                                 seed=seed, **SUITE_AGENTS[agent])
+                                 seed=seed, **ALL_AGENTS[agent])
                 runs.append((run_variant(task.name, agent), asdict(config)))
     return runs
 

@@ -53,6 +53,17 @@ def test_plan_suite_is_seed_major_and_applies_each_agent():
         suite.plan_suite(RunConfig(), tasks, ["hot"], [0])
 
 
+def test_study_agents_are_valid_run_configs_with_a_label_and_stay_out_of_the_default_table():
+    runs = suite.plan_suite(RunConfig(), suite.SUITE_TASKS[:1], list(suite.STUDY_AGENTS), [0])
+    configs = {variant.partition("__")[2]: RunConfig(**config) for variant, config in runs}
+    assert configs["cold_32"].hidden_size == 32 and configs["cold_32"].pretrain is None
+    assert configs["warm_128"].hidden_size == 128 and configs["warm_128"].pretrain == "warmup"
+    assert configs["warm_actor"].policy_kwargs == {"warmup_critic": False}
+    assert configs["warm_lsc"].pretrain == "warmup+lsc" and configs["warm_eps"].warmup_kwargs == {"eps": 0.1}
+    assert set(suite.AGENT_LABELS) == set(suite.ALL_AGENTS)
+    assert not set(suite.STUDY_AGENTS) & set(suite.SUITE_AGENTS)
+
+
 def test_suite_table_marks_better_worse_and_tie():
     def record(task, agent, value):
         return {"variant": suite.run_variant(task, agent), "mean_return": value, "history": []}

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from agents.benchmark import VARIANTS, plan_runs, plot, run_sweep, summarise
 from agents.cli import HelpFormatter, add_run_arguments, run_fields
-from agents.suite import SUITE_AGENTS, SUITE_TASKS, plan_suite, write_suite
+from agents.suite import ALL_AGENTS, SUITE_AGENTS, SUITE_TASKS, plan_suite, write_suite
 from agents.training import RunConfig
 
 DEFAULT_OUT = "results/tmaze_warm_vs_cold/rl_benchmark"
@@ -57,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="suite: restrict the tasks")
     parser.add_argument("--suite-timesteps", type=int, default=None,
                         help="suite: one budget for every task instead of the tasks' own (smoke runs)")
-    parser.add_argument("--agents", nargs="+", choices=list(SUITE_AGENTS), default=list(SUITE_AGENTS),
-                        help="suite: the agents compared")
+    parser.add_argument("--agents", nargs="+", choices=list(ALL_AGENTS), default=list(SUITE_AGENTS),
+                        help="suite: the agents compared (agents.suite.SUITE_AGENTS; the study's remedy "
+                             "candidates agents.suite.STUDY_AGENTS on request)")
     args = parser.parse_args(argv)
     args.workers_given = args.workers is not None
     args.workers = 1 if args.workers is None else args.workers
