@@ -55,7 +55,7 @@ class WarmRecurrentPPO(RecurrentPPO):
     with its weights).
 
     Its defaults are the tuned ones, those of ``scripts/train.py``'s default run
-    (:mod:`agents.defaults`): ``n_steps=128``, ``batch_size=256``, ``n_epochs=4``, a
+    (:mod:`agents.defaults`): ``n_steps=128``, ``batch_size=128``, ``n_epochs=10``, a
     learning rate of 3e-4 decayed linearly to 0 over each ``learn`` call's budget
     (:func:`default_learning_rate`; a float ``learning_rate`` stays constant, as in SB3),
     no entropy bonus, and ``normalize_advantage=False`` (RecurrentPPO: True): in a

@@ -347,8 +347,12 @@ def _model_to_train(
     return model, eval_env, state
 
 
-def _eval_env(config: RunConfig) -> VecEnv:
+def evaluation_env(config: RunConfig) -> VecEnv:
+    """The VecEnv a run evaluates on: its env and wrappers, seeded apart from training (seed + 10,000)."""
     return _make_env(config, config.seed + 10_000, min(config.n_envs, 8))
+
+
+_eval_env = evaluation_env
 
 
 @dataclass

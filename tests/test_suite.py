@@ -98,6 +98,17 @@ def test_suite_sweep_runs_end_to_end_and_resumes(tmp_path):
     assert second.returncode == 0, second.stderr
     assert second.stdout.count(" seed=0 ") == 2
     assert len((tmp_path / "suite.jsonl").read_text().splitlines()) == 4
+    # --report runs nothing, and a record of other settings (older defaults) is not counted as the agent's
+    records = [json.loads(line) for line in (tmp_path / "suite.jsonl").read_text().splitlines()]
+    stale = {**records[0], "config": {**records[0]["config"], "hidden_size": 16}, "mean_return": 99.0}
+    with (tmp_path / "suite.jsonl").open("a") as handle:
+        handle.write(json.dumps(stale) + "\n")
+    report = subprocess.run([*common, "--report", "--agents", "warm", "cold"], capture_output=True, text=True,
+                            timeout=600, cwd=ROOT)
+    assert report.returncode == 0, report.stderr
+    assert " seed=0 " not in report.stdout and "99.00" not in report.stdout
+    assert "(n=1)" in report.stdout and "(n=0)" in report.stdout  # warm ran, cold did not
+    assert len((tmp_path / "suite.jsonl").read_text().splitlines()) == 5
 
 
 def test_lsc_vs_warmup_summary_reads_both_supervised_benchmarks(tmp_path, monkeypatch):

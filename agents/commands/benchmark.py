@@ -25,7 +25,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from agents.benchmark import VARIANTS, plan_runs, plot, run_sweep, summarise
+from agents.benchmark import VARIANTS, load_results, plan_runs, plot, run_key, run_sweep, summarise
 from agents.cli import HelpFormatter, add_run_arguments, run_fields
 from agents.suite import ALL_AGENTS, SUITE_AGENTS, SUITE_TASKS, plan_suite, write_suite
 from agents.training import RunConfig
@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--agents", nargs="+", choices=list(ALL_AGENTS), default=list(SUITE_AGENTS),
                         help="suite: the agents compared (agents.suite.SUITE_AGENTS; the study's remedy "
                              "candidates agents.suite.STUDY_AGENTS on request)")
+    parser.add_argument("--report", action="store_true",
+                        help="suite: run nothing; write and print the table of the planned runs already finished")
     args = parser.parse_args(argv)
     args.workers_given = args.workers is not None
     args.workers = 1 if args.workers is None else args.workers
@@ -90,9 +92,12 @@ def _suite(args: argparse.Namespace, command: str) -> int:
     out = Path("results/rl_suite" if args.out == DEFAULT_OUT else args.out)
     workers = args.workers if args.workers_given else (os.cpu_count() or 1)
     work_dir = Path(args.work_dir) if args.work_dir else None
-    results = run_sweep(runs, out.with_suffix(".jsonl"), workers, args.ray_address, work_dir)
-    chosen = {run_variant for run_variant, _ in runs}
-    print(write_suite([r for r in results if r["variant"] in chosen], tasks, args.agents, out, command))
+    if args.report:
+        results = load_results(out.with_suffix(".jsonl")) if out.with_suffix(".jsonl").exists() else []
+    else:
+        results = run_sweep(runs, out.with_suffix(".jsonl"), workers, args.ray_address, work_dir)
+    planned = {run_key(config) for _, config in runs}  # the plan's settings, not records of older defaults
+    print(write_suite([r for r in results if run_key(r["config"]) in planned], tasks, args.agents, out, command))
     return 0
 
 
