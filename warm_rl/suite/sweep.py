@@ -49,11 +49,21 @@ def load_records(path: str | os.PathLike) -> list[dict]:
 
 
 def append_record(path: str | os.PathLike, record: dict) -> None:
-    """Appends one record as a line of JSON (the file and its directory are created if needed)."""
+    """Appends one record as a line of JSON (the file and its directory are created if needed).
+
+    The line goes out in one ``write`` on an ``O_APPEND`` descriptor, so that sweeps
+    sharing one file never interleave their lines.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        handle.write(json.dumps(record) + "\n")
+    data = (json.dumps(record) + "\n").encode()
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        written = os.write(descriptor, data)
+        while written < len(data):  # a short write (full disk, signal): finish the line
+            written += os.write(descriptor, data[written:])
+    finally:
+        os.close(descriptor)
 
 
 def pending_jobs(
