@@ -42,7 +42,7 @@ BOOKKEEPING_FIELDS = ("checkpoint_every", "keep_checkpoints", "stats_every")
 
 
 OMITTED_WHEN_DEFAULT = {"policy_kwargs": {}, "lr_schedule": "constant", "ent_schedule": "constant", "lsc_kwargs": {},
-                        "algorithm": "WarmRecurrentPPO", "vaa_reg": None}
+                        "algorithm": "WarmRecurrentPPO", "vaa_reg": None, "agent_defaults": 1}
 """RunConfig fields added after runs were recorded, left out of the key at the value
 those runs had, so that the earlier runs keep their keys (and checkpoints)."""
 
@@ -76,11 +76,16 @@ def run_key(config: dict) -> str:
     The renamed fields are keyed under their legacy names (``n_layers``,
     ``vaa_steps``, ``warmup`` for ``pretrain`` "warmup" / None), so that a config
     with the old names and its upgrade (or a new RunConfig of the same settings)
-    have the same key, the key of the runs recorded before the rename.
+    have the same key, the key of the runs recorded before the rename. Runs of
+    other agent defaults (``agent_defaults``) have other keys; stock RecurrentPPO
+    runs, which do not use them, keep one key across versions.
     """
+    config = upgrade_config(config)
+    if config.get("algorithm") == "RecurrentPPO":  # stock runs do not use warm-rl's defaults
+        config = {k: v for k, v in config.items() if k != "agent_defaults"}
     kept = dict(
         _legacy_item(k, v)
-        for k, v in upgrade_config(config).items()
+        for k, v in config.items()
         if k not in BOOKKEEPING_FIELDS and not (k in OMITTED_WHEN_DEFAULT and v == OMITTED_WHEN_DEFAULT[k])
     )
     return json.dumps(kept, sort_keys=True)

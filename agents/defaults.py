@@ -50,3 +50,12 @@ DEFAULT_VAA_HORIZON: int = 1000
 
 DEFAULT_VAA_EVERY: int = 10
 """Rollouts between two ``train/vaa`` measurements (0: none)."""
+
+
+AGENT_DEFAULTS_VERSION: int = 2
+"""Version of the defaults above, recorded with every run (``RunConfig.agent_defaults``).
+
+Bumped whenever a default changes what a run with the same settings does, so that a
+sweep never takes a record or checkpoint made under other defaults for its own run.
+1: before 2026-12-07 (PPO 4 epochs x minibatch 256); 2: RecurrentPPO's 10 x 128."""
+

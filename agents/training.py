@@ -30,6 +30,7 @@ from agents.checkpoints import (
     save_model,
 )
 from agents.defaults import (
+    AGENT_DEFAULTS_VERSION,
     DEFAULT_ENT_COEF,
     DEFAULT_ENT_SCHEDULE,
     DEFAULT_FEATURE_SKIP,
@@ -127,6 +128,9 @@ class RunConfig:
             (:class:`TrainingEpisodeStats`; 0: none).
         checkpoint_every: env steps between two checkpoints.
         keep_checkpoints: newest checkpoints kept (older ones are deleted).
+        agent_defaults: the version of ``agents.defaults`` the run relies on
+            (``AGENT_DEFAULTS_VERSION``; records without it are version 1). Only the
+            current version can be trained; it keeps runs made under other defaults apart.
     """
 
     algorithm: str = "WarmRecurrentPPO"
@@ -158,6 +162,7 @@ class RunConfig:
     stats_every: int = 10_000
     checkpoint_every: int = 20_000
     keep_checkpoints: int = 2
+    agent_defaults: int = AGENT_DEFAULTS_VERSION
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
@@ -172,7 +177,7 @@ class RunConfig:
     def _check_values(self) -> None:
         """Nonsense settings fail here, before any work (each message names the value)."""
         for name in ("timesteps", "n_envs", "checkpoint_every", "keep_checkpoints", "eval_episodes",
-                     "vaa_horizon", "warmup_env_steps", "hidden_size", "num_layers"):
+                     "vaa_horizon", "warmup_env_steps", "hidden_size", "num_layers", "agent_defaults"):
             check_int(f"RunConfig.{name}", getattr(self, name), minimum=1)
         for name in ("eval_every", "stats_every", "seed"):
             check_int(f"RunConfig.{name}", getattr(self, name), minimum=0)
@@ -251,6 +256,11 @@ def build_model(
         tensorboard_log: TensorBoard folder.
         verbose: SB3 verbosity.
     """
+    if config.algorithm == "WarmRecurrentPPO" and config.agent_defaults != AGENT_DEFAULTS_VERSION:
+        raise ValueError(
+            f"RunConfig.agent_defaults={config.agent_defaults}: this run relies on warm-rl's agent defaults "
+            f"version {config.agent_defaults}, this warm-rl has version {AGENT_DEFAULTS_VERSION} "
+            "(agents.defaults.AGENT_DEFAULTS_VERSION); give the old settings explicitly instead")
     if env is None:
         env = _make_env(config, config.seed, config.n_envs)
     if config.algorithm == "RecurrentPPO":
@@ -399,6 +409,10 @@ LEGACY_WARMUP_VALUES: dict[bool, str | None] = {True: "warmup", False: None}
 """The bool ``warmup`` field of old records -> the ``pretrain`` value it meant."""
 
 
+LEGACY_AGENT_DEFAULTS: int = 1
+"""``agent_defaults`` of configs recorded before the field existed."""
+
+
 def upgrade_config(config: dict) -> dict:
     """A recorded RunConfig dict with the renamed fields under their new names.
 
@@ -408,9 +422,12 @@ def upgrade_config(config: dict) -> dict:
 
     Returns:
         A new dict, in the same field order, old names replaced by new ones
-        (``warmup: true/false`` becomes ``pretrain: "warmup"/null``).
+        (``warmup: true/false`` becomes ``pretrain: "warmup"/null``), and
+        ``agent_defaults`` 1 added where it is missing (last).
     """
     upgraded = {}
+    if "agent_defaults" not in config:
+        config = {**config, "agent_defaults": LEGACY_AGENT_DEFAULTS}  # recorded before the field existed
     for key, value in config.items():
         new = RENAMED_FIELDS.get(key)
         if new is None:
@@ -424,10 +441,11 @@ def _mismatched_fields(stored: dict, config: RunConfig) -> list[str]:
     """``"field: stored -> given"`` for every field of ``config`` that differs from the stored run's."""
     stored = upgrade_config(stored)  # a run stored before a rename
     given = asdict(config)
+    free = RESUME_FREE_FIELDS + (("agent_defaults",) if config.algorithm == "RecurrentPPO" else ())
     return [
         f"{name}: {stored.get(name)!r} (run) vs {value!r} (given)"
         for name, value in given.items()
-        if name not in RESUME_FREE_FIELDS and name in stored and stored[name] != value
+        if name not in free and name in stored and stored[name] != value
     ]
 
 

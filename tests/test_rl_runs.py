@@ -173,6 +173,31 @@ def test_records_with_the_old_field_names_are_upgraded_and_keep_their_keys_and_n
     assert [r["config"] for r in results] == [upgraded, other]
 
 
+def test_runs_of_other_agent_defaults_never_count_as_this_warm_rls_runs(tmp_path):
+    from agents.defaults import AGENT_DEFAULTS_VERSION
+
+    current = asdict(RunConfig(**TINY_RUN))
+    assert current["agent_defaults"] == AGENT_DEFAULTS_VERSION >= 2
+    legacy = {k: v for k, v in current.items() if k != "agent_defaults"}  # recorded before the field
+    assert benchmark.upgrade_config(legacy)["agent_defaults"] == 1
+    assert benchmark.run_key(legacy) == benchmark.run_key({**current, "agent_defaults": 1})
+    assert benchmark.run_key(legacy) != benchmark.run_key(current)
+    assert benchmark.run_name("warm", legacy) != benchmark.run_name("warm", current)
+    stock = {**current, "algorithm": "RecurrentPPO"}  # stock runs do not use warm-rl's defaults
+    assert benchmark.run_key({k: v for k, v in stock.items() if k != "agent_defaults"}) == benchmark.run_key(stock)
+    with pytest.raises(ValueError, match="agent_defaults=1.*version 1.*version 2"):
+        build_model(RunConfig(**{**TINY_RUN, "agent_defaults": 1}))
+    with pytest.raises(ValueError, match="agent_defaults.*0"):
+        RunConfig(agent_defaults=0)
+    # a run checkpointed under the old defaults is not resumed as a run of the new ones
+    save = tmp_path / "run.zip"
+    train_agent(RunConfig(**TINY_RUN, timesteps=32), save=save)
+    stored = tmp_path / "run_checkpoints" / "run_config.json"
+    stored.write_text(json.dumps({k: v for k, v in json.loads(stored.read_text()).items() if k != "agent_defaults"}))
+    with pytest.raises(ValueError, match=r"agent_defaults: 1 \(run\) vs 2 \(given\)"):
+        train_agent(RunConfig(**TINY_RUN, timesteps=64), save=save, resume=True)
+
+
 def test_plan_runs_rejects_unknown_variant():
     with pytest.raises(ValueError, match="'hot'"):
         benchmark.plan_runs(RunConfig(), ["hot"], [10], [0], {})

@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     work_dir = Path(args.work_dir) if args.work_dir else None
     results = run_sweep(runs, out.with_suffix(".jsonl"), args.workers, args.ray_address, work_dir)
+    planned = {run_key(config) for _, config in runs}  # not the records of other settings or older defaults
+    results = [r for r in results if run_key(r["config"]) in planned]
     table = summarise(results)
     out.with_suffix(".md").write_text(f"# RL benchmark\n\nCommand: `{command}`\n\n{table}\n")
     plot(results, out.with_suffix(".png"))
