@@ -170,6 +170,8 @@ def _difference_text(first: list[float], second: list[float]) -> str:
     if not first or not second:
         return "-"
     difference, low, high = iqm_difference_interval(first, second)
+    if min(len(first), len(second)) < 2:  # one seed: the bootstrap interval is a point, no verdict
+        return f"{difference:+.2f} (one seed)"
     verdict = "better" if low > 0 else ("worse" if high < 0 else "tie")
     return f"{difference:+.2f} [{low:+.2f}, {high:+.2f}] {verdict}"
 

@@ -74,6 +74,9 @@ def test_suite_table_marks_better_worse_and_tie():
     results += [record("b", "warm", v) for v in (0.0, 1.0, 0.0, 1.0)] + [record("b", "cold", v) for v in (1.0, 0.0)]
     rows = suite.suite_rows(results, tasks, ["warm", "cold"])
     assert rows[0]["warm - cold"].endswith("better") and rows[1]["warm - cold"].endswith("tie")
+    single = suite.suite_rows(results + [record("c", "warm", 1.0), record("c", "cold", 0.0)],
+                              [suite.SuiteTask("c", "z", "m", 10)], ["warm", "cold"])
+    assert single[0]["warm - cold"] == "+1.00 (one seed)"
     text = suite.suite_markdown(rows, ["warm", "cold"], "cmd")
     assert "## Held-out tasks" in text and "| a |" in text and "(n=5)" in text
 
