@@ -18,7 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.training import RENAMED_FIELDS, SCHEDULE_FIELDS, RunConfig, train_agent, upgrade_config
+from agents.training import (
+    RENAMED_FIELDS,
+    SCHEDULE_FIELDS,
+    RunConfig,
+    train_agent,
+    upgrade_config,
+    uses_agent_defaults,
+)
 from warm_rl.suite import sweep
 
 SOLVED = 0.95
@@ -81,7 +88,7 @@ def run_key(config: dict) -> str:
     runs, which do not use them, keep one key across versions.
     """
     config = upgrade_config(config)
-    if config.get("algorithm") == "RecurrentPPO":  # stock runs do not use warm-rl's defaults
+    if not uses_agent_defaults(config.get("algorithm", "WarmRecurrentPPO")):  # stock runs
         config = {k: v for k, v in config.items() if k != "agent_defaults"}
     kept = dict(
         _legacy_item(k, v)

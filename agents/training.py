@@ -256,7 +256,7 @@ def build_model(
         tensorboard_log: TensorBoard folder.
         verbose: SB3 verbosity.
     """
-    if config.algorithm == "WarmRecurrentPPO" and config.agent_defaults != AGENT_DEFAULTS_VERSION:
+    if uses_agent_defaults(config.algorithm) and config.agent_defaults != AGENT_DEFAULTS_VERSION:
         raise ValueError(
             f"RunConfig.agent_defaults={config.agent_defaults}: this run relies on warm-rl's agent defaults "
             f"version {config.agent_defaults}, this warm-rl has version {AGENT_DEFAULTS_VERSION} "
@@ -342,7 +342,7 @@ def _model_to_train(
     """
     state = load_resume_state(checkpoint) if checkpoint is not None else None
     env = state.env if state is not None and state.env is not None else _make_env(config, config.seed, config.n_envs)
-    eval_env = state.eval_env if state is not None and state.eval_env is not None else _eval_env(config)
+    eval_env = state.eval_env if state is not None and state.eval_env is not None else evaluation_env(config)
     if checkpoint is None:
         return build_model(config, env, tensorboard_log=tensorboard_log, verbose=verbose), eval_env, None
     algorithm = RecurrentPPO if config.algorithm == "RecurrentPPO" else WarmRecurrentPPO
@@ -360,9 +360,6 @@ def _model_to_train(
 def evaluation_env(config: RunConfig) -> VecEnv:
     """The VecEnv a run evaluates on: its env and wrappers, seeded apart from training (seed + 10,000)."""
     return _make_env(config, config.seed + 10_000, min(config.n_envs, 8))
-
-
-_eval_env = evaluation_env
 
 
 @dataclass
@@ -413,6 +410,12 @@ LEGACY_AGENT_DEFAULTS: int = 1
 """``agent_defaults`` of configs recorded before the field existed."""
 
 
+def uses_agent_defaults(algorithm: str) -> bool:
+    """Whether runs of ``algorithm`` rely on :mod:`agents.defaults` (``agent_defaults`` matters):
+    WarmRecurrentPPO's do, stock RecurrentPPO's do not."""
+    return algorithm == "WarmRecurrentPPO"
+
+
 def upgrade_config(config: dict) -> dict:
     """A recorded RunConfig dict with the renamed fields under their new names.
 
@@ -441,7 +444,7 @@ def _mismatched_fields(stored: dict, config: RunConfig) -> list[str]:
     """``"field: stored -> given"`` for every field of ``config`` that differs from the stored run's."""
     stored = upgrade_config(stored)  # a run stored before a rename
     given = asdict(config)
-    free = RESUME_FREE_FIELDS + (("agent_defaults",) if config.algorithm == "RecurrentPPO" else ())
+    free = RESUME_FREE_FIELDS + (() if uses_agent_defaults(config.algorithm) else ("agent_defaults",))
     return [
         f"{name}: {stored.get(name)!r} (run) vs {value!r} (given)"
         for name, value in given.items()

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch as th
+from script_loader import load_script
 from stable_baselines3.common.env_util import make_vec_env
 
 import envs  # noqa: F401
 from agents import WarmRecurrentPPO
 from agents.half_ablation import ablate_halves, half_slice, held_half, recorded_outputs
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def half_ablation_main(argv):
-    """``main`` of ``scripts/half_ablation.py`` (the scripts are not a package)."""
-    spec = importlib.util.spec_from_file_location("half_ablation_script", ROOT / "scripts" / "half_ablation.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main(argv)
+    return load_script("half_ablation").main(argv)
 
 
 def _model(double=True, lstm=False):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from script_loader import load_script
 
 from agents import suite
 from agents.stats import iqm, iqm_difference_interval, iqm_interval
@@ -117,7 +118,7 @@ def test_suite_sweep_runs_end_to_end_and_resumes(tmp_path):
 def test_lsc_vs_warmup_summary_reads_both_supervised_benchmarks(tmp_path, monkeypatch):
     import json
 
-    module = _script("lsc_vs_warmup")
+    module = load_script("lsc_vs_warmup")
     monkeypatch.setattr(module, "RL_REFERENCES", ())
 
     def run(cell, mode, seed, mse):
@@ -134,24 +135,13 @@ def test_lsc_vs_warmup_summary_reads_both_supervised_benchmarks(tmp_path, monkey
     assert (tmp_path / "vaa_vs_mse.png").stat().st_size > 0
 
 
-def _script(name: str):
-    """The module of ``scripts/<name>.py`` (the scripts are not a package)."""
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_multistability_measures_the_network_train_starts_from(tmp_path):
     import torch
 
     from warm_rl.suite.data import make_benchmark
     from warm_rl.suite.trainer import TrainConfig, train
 
-    module = _script("multistability")
+    module = load_script("multistability")
     bench = make_benchmark("copy", seq_length=15, train_size=40, val_size=8, test_size=8, seed=1)
     config = TrainConfig(cell="lstm", hidden_size=8, pretrain="double", init="chrono", epochs=0, seed=1,
                          vaa_samples=0, progress=False, warmup_pool=40, warmup_config={"updates": 3, "max_horizon": 10})
@@ -161,7 +151,7 @@ def test_multistability_measures_the_network_train_starts_from(tmp_path):
 
 
 def test_multistability_script_writes_its_table_and_resumes(tmp_path, capsys):
-    module = _script("multistability")
+    module = load_script("multistability")
     argv = ["--cells", "gru", "brc", "--procedures", "default", "chrono", "--seeds", "0", "--hidden-size", "8",
             "--seq-length", "15", "--train-size", "32", "--val-size", "8", "--test-size", "8", "--epochs", "1",
             "--vaa-horizon", "50", "--vaa-samples", "8", "--out", str(tmp_path / "ms")]
