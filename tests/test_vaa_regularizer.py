@@ -93,3 +93,43 @@ def test_the_trainer_adds_it_and_records_its_loss_and_vaa():
     assert regularised.history[-1]["train_loss"] != plain.history[-1]["train_loss"], "the term changes training"
     with pytest.raises(TypeError, match="vaa_reg must be a dict"):
         TrainConfig(vaa_reg=0.1)
+
+
+def _sweep_record(seed, weight, vaas, test_mse, reg_seconds=0.0):
+    settings = {"benchmark": "copy"} if weight is None else {"benchmark": "copy", "vaa_reg": {"weight": weight}}
+    history = [{"epoch": 0, "vaa": 1.0, "val_metric": 1.0, "seconds": 0.0}]
+    history += [{"epoch": i + 1, "vaa": v, "val_metric": 0.5, "seconds": 10.0, "vaa_reg_seconds": reg_seconds * (i + 1)}
+                for i, v in enumerate(vaas)]
+    return {"seed": seed, "test_metric": test_mse, "best_epoch": len(vaas), "settings": settings, "history": history}
+
+
+def test_the_sweep_report_counts_solved_runs_kept_epochs_and_the_overhead(tmp_path):
+    import json
+
+    from script_loader import load_script
+
+    report = load_script("vaa_regularizer_report")
+    (tmp_path / "none_runs.jsonl").write_text(json.dumps(_sweep_record(1, None, [0.2, 0.01], 0.8)) + "\n")
+    (tmp_path / "reg1_runs.jsonl").write_text(
+        json.dumps(_sweep_record(1, 1.0, [0.6, 1.0], 1e-4, reg_seconds=0.5)) + "\n"
+        + json.dumps(_sweep_record(2, 1.0, [0.1, 0.3], 0.3, reg_seconds=0.5)) + "\n")
+    assert report.main(["--dir", str(tmp_path), "--no-plot"]) == 0
+    text = (tmp_path / "vaa_regularizer.md").read_text()
+    assert "| none | 1 | 0 / 1 | 8.00e-01 | 0 / 1 | - |" in text
+    assert "| 1 | 1, 2 | 1 / 2 |" in text and "| 1 / 2 | 5.0% |" in text  # 1 s of 20 s training
+    row = report.run_summary(_sweep_record(0, 0.1, [0.9, 0.4, 0.7], 0.005, reg_seconds=1.0), solved=0.01)
+    assert (row["solved"], row["vaa_min"], row["vaa_final"], row["epochs_kept"]) == (True, 0.4, 0.7, 2)
+    assert row["overhead"] == pytest.approx(3.0 / 30.0)
+
+
+def test_the_sweep_report_refuses_an_empty_folder_and_a_bad_threshold(tmp_path):
+    from script_loader import load_script
+
+    report = load_script("vaa_regularizer_report")
+    with pytest.raises(SystemExit):
+        report.main(["--dir", str(tmp_path)])
+    with pytest.raises(SystemExit):
+        report.main(["--dir", str(tmp_path), "--solved", "0"])
+    with pytest.raises(ValueError, match="seed 3"):
+        report.run_summary({"seed": 3, "test_metric": 1.0, "best_epoch": 0, "history": [{"epoch": 0, "vaa": 1.0}]},
+                           solved=0.01)
