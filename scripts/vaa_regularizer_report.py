@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     if not records:
         parser.error(f"no *_runs.jsonl records under {args.dir}")
     rows = [run_summary(record, args.solved) for record in records]
-    command = "python scripts/vaa_regularizer_report.py" + ("" if argv is None else " " + " ".join(argv))
+    command = " ".join(["python scripts/vaa_regularizer_report.py", *(sys.argv[1:] if argv is None else argv)])
     text = table(rows, args.solved, command)
     (args.dir / "vaa_regularizer.md").write_text(text)
     if not args.no_plot:

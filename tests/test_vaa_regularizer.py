@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 import torch
+from script_loader import load_script
 
 from warm_rl import RecurrentNet, VAARegularizer, vaa_star
 from warm_rl.suite.data import make_benchmark
@@ -104,10 +106,6 @@ def _sweep_record(seed, weight, vaas, test_mse, reg_seconds=0.0):
 
 
 def test_the_sweep_report_counts_solved_runs_kept_epochs_and_the_overhead(tmp_path):
-    import json
-
-    from script_loader import load_script
-
     report = load_script("vaa_regularizer_report")
     (tmp_path / "none_runs.jsonl").write_text(json.dumps(_sweep_record(1, None, [0.2, 0.01], 0.8)) + "\n")
     (tmp_path / "reg1_runs.jsonl").write_text(
@@ -123,8 +121,6 @@ def test_the_sweep_report_counts_solved_runs_kept_epochs_and_the_overhead(tmp_pa
 
 
 def test_the_sweep_report_refuses_an_empty_folder_and_a_bad_threshold(tmp_path):
-    from script_loader import load_script
-
     report = load_script("vaa_regularizer_report")
     with pytest.raises(SystemExit):
         report.main(["--dir", str(tmp_path)])
