@@ -123,6 +123,9 @@ def _running_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--log-dir", default=None, help="TensorBoard directory")
     run.add_argument("--checkpoint", default=None,
                      help="checkpoint file (one run; seed appended) - resumed when present")
+    run.add_argument("--batch-members", type=int, default=1, metavar="K",
+                     help="table: train up to K runs of one row and cell (seeds x modes) as one batched "
+                          "model (warm_rl.suite.batched_trainer); 1: one by one")
     run.add_argument("--out-dir", default=DEFAULT_OUT_DIR, help=f"table: output directory (default {DEFAULT_OUT_DIR})")
     run.add_argument("--name", default=None, help="table: file stem (default table<k>)")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -193,7 +196,7 @@ def _table(args: argparse.Namespace, config: TrainConfig, argv: list[str] | None
         num_layers=args.num_layers, train_size=args.train_size, val_size=args.val_size,
         train_missing=not args.aggregate,
         test_size=args.test_size, data_dir=args.data_dir, out_dir=args.out_dir,
-        name=args.name, command=command, base_config=config,
+        name=args.name, command=command, base_config=config, batch_members=args.batch_members,
     )
     print(Path(path).read_text())
     return 0

@@ -80,6 +80,22 @@ def pending_jobs(
     return [job for job in jobs if key_fn(job) not in done]
 
 
+def group_jobs(jobs: Sequence[Any], group_key: Callable[[Any], Hashable], size: int) -> list[list[Any]]:
+    """The jobs in groups of equal ``group_key``, at most ``size`` each, in the order of their first job.
+
+    Example:
+        >>> group_jobs([1, 2, 3, 4, 5], lambda n: n % 2, 2)
+        [[1, 3], [5], [2, 4]]
+    """
+    groups: dict[Hashable, list[list[Any]]] = {}
+    for job in jobs:
+        chunks = groups.setdefault(group_key(job), [[]])
+        if len(chunks[-1]) == size:
+            chunks.append([])
+        chunks[-1].append(job)
+    return [chunk for chunks in groups.values() for chunk in chunks]
+
+
 def run_sweep(
     jobs: Sequence[Any],
     run_fn: Callable[[Any], dict],
@@ -88,6 +104,8 @@ def run_sweep(
     executor: str = "process",
     workers: int = 1,
     on_result: Callable[[dict], None] | None = None,
+    group_key: Callable[[Any], Hashable] | None = None,
+    group_size: int = 1,
 ) -> list[dict]:
     """Runs the jobs not finished in ``results_path``, appending each record as it finishes.
 
@@ -105,24 +123,37 @@ def run_sweep(
         workers: processes of the ``"process"`` executor (ignored otherwise).
         on_result: called in this process with every new record, right after
             it was appended to the file (in the order the runs finish).
+        group_key: with ``group_size > 1``, the unfinished jobs of equal
+            ``group_key`` are run together, up to ``group_size`` at a time (in
+            the order given): ``run_fn`` then takes a list of jobs and returns
+            their records, in order (a batched run, e.g.
+            :func:`warm_rl.suite.batched_trainer.train_batched`).
+        group_size: the largest group (1: every job on its own, ``run_fn(job)``).
 
     Returns:
         All the records of ``results_path`` (the earlier ones and the new ones).
 
     Raises:
         TypeError: ``executor`` is not a string, or ``workers`` not an int.
-        ValueError: ``workers < 1``.
+        ValueError: ``workers < 1`` or ``group_size < 1``, or ``group_size > 1``
+            without ``group_key``.
     """
     if not isinstance(executor, str):
         raise TypeError(f"executor must be 'serial', 'process' or a Ray address, got {executor!r}")
     workers = check_int("workers", workers, minimum=1)
     Path(results_path).parent.mkdir(parents=True, exist_ok=True)
+    group_size = check_int("group_size", group_size, minimum=1)
+    if group_size > 1 and group_key is None:
+        raise ValueError(f"group_size={group_size} needs a group_key")
     todo = pending_jobs(jobs, load_records(results_path), key_fn)
+    if group_size > 1:
+        todo = group_jobs(todo, group_key, group_size)
 
-    def record(result: dict) -> None:
-        append_record(results_path, result)
-        if on_result is not None:
-            on_result(result)
+    def record(result: dict | list[dict]) -> None:
+        for one in result if isinstance(result, list) else [result]:
+            append_record(results_path, one)
+            if on_result is not None:
+                on_result(one)
 
     if executor == "serial" or (executor == "process" and workers == 1):
         for job in todo:

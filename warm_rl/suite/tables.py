@@ -212,6 +212,7 @@ def run_table(
     train_missing: bool = True,
     executor: str = "serial",
     workers: int = 1,
+    batch_members: int = 1,
 ) -> Path:
     """Runs (or resumes) the grid of one of the paper's tables.
 
@@ -235,6 +236,9 @@ def run_table(
             work of several processes that ran parts of the grid).
         executor, workers: how the runs are executed (see
             :func:`warm_rl.suite.sweep.run_sweep`; default: one after the other here).
+        batch_members: train up to this many unfinished grid points of one row value
+            and cell (seeds and modes) as one batched model (:func:`run_table_group`;
+            members checkpoint to ``<out_dir>/<name>_checkpoints/``); 1: one by one.
 
     Returns:
         The path of the Markdown table.
@@ -266,9 +270,14 @@ def run_table(
 
     if train_missing:
         jobs = table_jobs(settings, values, cells, seeds, modes)
-        run = functools.partial(run_table_job, spec=spec, base=base, data_dir=data_dir, command=command,
-                                device=device)
-        run_sweep(jobs, run, runs_path, _run_key, executor=executor, workers=workers, on_result=finished)
+        if batch_members > 1:
+            run = functools.partial(run_table_group, spec=spec, base=base, data_dir=data_dir, command=command,
+                                    device=device, checkpoint_dir=out / f"{stem}_checkpoints")
+        else:
+            run = functools.partial(run_table_job, spec=spec, base=base, data_dir=data_dir, command=command,
+                                    device=device)
+        run_sweep(jobs, run, runs_path, _run_key, executor=executor, workers=workers, on_result=finished,
+                  group_key=_group_key, group_size=batch_members)
     path = write_table(spec, records, settings, out, stem, command, device)
     if plots:
         write_figures(spec, records, out, stem)
@@ -349,22 +358,88 @@ def run_table_job(job: dict, spec: TableSpec, base: TrainConfig, data_dir: str |
         ``seconds``, ``device``, ``device_name``, ``torch``, ``command``,
         ``history``, ``warmup`` and ``lsc`` (the reports' curves, or None).
     """
-    settings, value = job["settings"], job["value"]
-    config = replace(
+    settings = job["settings"]
+    result = run_benchmark(
+        spec.benchmark, _job_config(job, base, device), train_size=settings["train_size"],
+        val_size=settings["val_size"], test_size=settings["test_size"], data_dir=data_dir,
+        **_data_kwargs(spec, job["value"]),
+    )
+    return _job_record(job, result, device, command)
+
+
+def run_table_group(jobs: list[dict], spec: TableSpec, base: TrainConfig,
+                    data_dir: str | os.PathLike | None = None, command: str = "", device: str = "cpu",
+                    checkpoint_dir: str | os.PathLike | None = None) -> list[dict]:
+    """Trains grid points of one shape (one row value and cell) as one batched model; their records.
+
+    Every member's data is that of its separate run (its seed's sets) and so are its
+    results, up to rounding (:func:`warm_rl.suite.batched_trainer.train_batched`).
+
+    Args:
+        jobs: jobs of :func:`table_jobs` sharing ``settings``, ``value`` and ``cell``.
+        spec, base, data_dir, command, device: as for :func:`run_table_job`.
+        checkpoint_dir: where each member checkpoints after every epoch (a killed
+            group resumes from them); None: no checkpoints.
+
+    Returns:
+        One record per job, in order, as :func:`run_table_job` makes it, with
+        ``batched``: the number of members trained together.
+
+    Raises:
+        ValueError: jobs of different settings, values or cells.
+    """
+    shapes = {(json.dumps(j["settings"], sort_keys=True), j["value"], j["cell"]) for j in jobs}
+    if len(shapes) != 1:
+        raise ValueError(f"a batched group needs one settings / value / cell, got {sorted(shapes)}")
+    from warm_rl.suite.batched_trainer import train_batched
+
+    settings, value = jobs[0]["settings"], jobs[0]["value"]
+    data = {}
+    for seed in dict.fromkeys(j["seed"] for j in jobs):
+        data[seed] = make_benchmark(
+            spec.benchmark, train_size=settings["train_size"], val_size=settings["val_size"],
+            test_size=settings["test_size"], seed=seed, data_dir=data_dir, device=device,
+            **_data_kwargs(spec, value),
+        )
+    configs = []
+    for job in jobs:
+        config = _job_config(job, base, device)
+        if checkpoint_dir is not None:
+            name = f"{spec.number}_{value or 'run'}_{job['cell']}_{job['mode']}_seed{job['seed']}.pt"
+            config = replace(config, checkpoint=str(Path(checkpoint_dir) / name))
+        configs.append(config)
+    sets = [(data[j["seed"]].train, data[j["seed"]].val, data[j["seed"]].test) for j in jobs]
+    results = train_batched(configs, sets)
+    return [{**_job_record(job, result, device, command), "batched": len(jobs)}
+            for job, result in zip(jobs, results, strict=True)]
+
+
+def _group_key(job: dict) -> tuple:
+    """Jobs that can train as one batched model: one settings set, row value and cell."""
+    return (json.dumps(job["settings"], sort_keys=True), job["value"], job["cell"])
+
+
+def _job_config(job: dict, base: TrainConfig, device: str) -> TrainConfig:
+    settings = job["settings"]
+    return replace(
         base, cell=job["cell"], pretrain=job["mode"], seed=job["seed"], epochs=settings["epochs"],
         hidden_size=settings["hidden_size"], num_layers=settings["num_layers"], device=device,
     )
-    kwargs = {"seq_length": spec.seq_length}
+
+
+def _data_kwargs(spec: TableSpec, value: str) -> dict:
+    """The benchmark arguments of a row: ``seq_length`` (Table 1: T) and ``delay`` (Table 2: N)."""
+    kwargs: dict = {"seq_length": spec.seq_length}
     if spec.variable == "T":
         kwargs["seq_length"] = int(value)
     elif spec.variable == "N":
         kwargs["delay"] = int(value)
-    result = run_benchmark(
-        spec.benchmark, config, train_size=settings["train_size"], val_size=settings["val_size"],
-        test_size=settings["test_size"], data_dir=data_dir, **kwargs,
-    )
+    return kwargs
+
+
+def _job_record(job: dict, result: TrainResult, device: str, command: str) -> dict:
     return {
-        "settings": settings, "value": value, "mode": job["mode"], "cell": job["cell"],
+        "settings": job["settings"], "value": job["value"], "mode": job["mode"], "cell": job["cell"],
         "seed": job["seed"], "test_metric": result.test_metric,
         "test_loss": result.test_loss, "best_epoch": result.best_epoch,
         "seconds": result.seconds, "device": device, "device_name": _device_name(device),

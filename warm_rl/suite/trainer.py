@@ -586,6 +586,53 @@ def train(
         ValueError: data sets of different tasks or input sizes, or a
             checkpoint made with a different model.
     """
+    run = start_run(config, train_data, val_data, test_data)
+    for epoch in range(run.state.epoch + 1, config.epochs + 1):
+        epoch_start = time.perf_counter()
+        train_loss = train_epoch(run.model, run.optimizer, run.train_data, config, run.generator, epoch,
+                                 run.regularizer)
+        end_epoch(run, epoch, train_loss, time.perf_counter() - epoch_start)
+    return finish_run(run)
+
+
+@dataclass
+class Run:
+    """A training run between :func:`start_run` and :func:`finish_run` (what :func:`train` holds).
+
+    Attributes:
+        config: the run's settings.
+        model: the model being trained, on the training device.
+        optimizer: its Adam optimiser.
+        generator: the CPU generator of the batch order.
+        state: what the run has done so far.
+        train_data, val_data, test_data: the sets, on the training device.
+        vaa_sequences: the training sequences of the per-epoch VAA, ``(padded, lengths)``.
+        regularizer: the VAA* regulariser (None without ``vaa_reg``).
+        writer: the TensorBoard writer (None without ``log_dir``).
+        start_time: ``time.perf_counter()`` when the run started.
+    """
+
+    config: TrainConfig
+    model: SequenceModel
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator
+    state: TrainState
+    train_data: SequenceDataset
+    val_data: SequenceDataset
+    test_data: SequenceDataset
+    vaa_sequences: tuple[Tensor, Tensor]
+    regularizer: VAARegularizer | None
+    writer: object
+    start_time: float
+
+
+def start_run(
+    config: TrainConfig, train_data: SequenceDataset, val_data: SequenceDataset, test_data: SequenceDataset
+) -> Run:
+    """Builds the run's model, then resumes it from its checkpoint, or pre-trains it and records epoch 0.
+
+    Args and Raises: as :func:`train`.
+    """
     start_time = time.perf_counter()
     device, (train_data, val_data, test_data) = _prepare_sets(config, (train_data, val_data, test_data))
     model, generator, pool_index = seeded_model(config, train_data)
@@ -598,7 +645,6 @@ def train(
     vaa_sequences = sequences(pool_index[: config.vaa_samples])
     writer = _summary_writer(config.log_dir)
     state = _resume(config, model, optimizer, generator, device)
-    regularizer = config.regularizer()
     if state is None:
         done = pretrain_model(model, config, sequences(pool_index[: max(1, config.warmup_pool)]))
         state = TrainState(warmup=done["warmup"], lsc=done["lsc"])
@@ -606,18 +652,34 @@ def train(
         record = evaluate_epoch(model, 0, math.nan, val_data, test_data, config, vaa_sequences, 0.0)
         state.keep_if_better(model, record, train_data.task)
         _log(writer, record)
-    for epoch in range(state.epoch + 1, config.epochs + 1):
-        epoch_start = time.perf_counter()
-        train_loss = train_epoch(model, optimizer, train_data, config, generator, epoch, regularizer)
-        record = evaluate_epoch(model, epoch, train_loss, val_data, test_data, config, vaa_sequences,
-                                time.perf_counter() - epoch_start)
-        if regularizer is not None:
-            record.update(regularizer.summary())
-        state.keep_if_better(model, record, train_data.task)
-        _log(writer, record)
-        _checkpoint(config, state, model, optimizer, generator)
-        _print_epoch(config, record, _metric_name(train_data.task))
-    return _finish(config, state, model, test_data, writer, start_time)
+    return Run(config, model, optimizer, generator, state, train_data, val_data, test_data, vaa_sequences,
+               config.regularizer(), writer, start_time)
+
+
+def end_epoch(run: Run, epoch: int, train_loss: float, seconds: float) -> dict:
+    """Evaluates the model after a training epoch, keeps it if best, logs, checkpoints; returns the record.
+
+    Args:
+        run: the run.
+        epoch: the epoch just trained.
+        train_loss: its mean training loss.
+        seconds: its training time.
+    """
+    config = run.config
+    record = evaluate_epoch(run.model, epoch, train_loss, run.val_data, run.test_data, config,
+                            run.vaa_sequences, seconds)
+    if run.regularizer is not None:
+        record.update(run.regularizer.summary())
+    run.state.keep_if_better(run.model, record, run.train_data.task)
+    _log(run.writer, record)
+    _checkpoint(config, run.state, run.model, run.optimizer, run.generator)
+    _print_epoch(config, record, _metric_name(run.train_data.task))
+    return record
+
+
+def finish_run(run: Run) -> TrainResult:
+    """Loads the kept model, tests it and closes the TensorBoard writer."""
+    return _finish(run.config, run.state, run.model, run.test_data, run.writer, run.start_time)
 
 
 def seeded_model(config: TrainConfig, train_data: SequenceDataset) -> tuple[SequenceModel, torch.Generator, Tensor]:
