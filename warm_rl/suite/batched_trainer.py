@@ -71,9 +71,60 @@ def train_batched(configs: Sequence[TrainConfig], datasets: Sequence[Sets]) -> l
         epoch_start = time.perf_counter()
         losses = train_batched_epoch(active, epoch)
         seconds = time.perf_counter() - epoch_start
-        for run, loss in zip(active, losses, strict=True):
-            end_epoch(run, epoch, loss, seconds)
+        measured = evaluate_members(active)
+        for run, loss, metrics in zip(active, losses, measured, strict=True):
+            end_epoch(run, epoch, loss, seconds, metrics)
     return [finish_run(run) for run in runs]
+
+
+@torch.no_grad()
+def evaluate_members(runs: Sequence[Run]) -> list[dict[str, tuple[float, float]]]:
+    """Every member's validation (and, with ``test_every_epoch``, test) loss and metric, in batched passes.
+
+    The numbers of :func:`~warm_rl.suite.trainer.evaluate` (up to rounding); sets of
+    different sizes or shapes across members are evaluated member by member.
+
+    Returns:
+        Per member ``{"val": (loss, metric)[, "test": (loss, metric)]}``.
+    """
+    model = BatchedModels([run.model for run in runs])
+    config = runs[0].config
+    measured: list[dict[str, tuple[float, float]]] = [{} for _ in runs]
+    splits = [("val", [run.val_data for run in runs])]
+    if all(run.config.test_every_epoch for run in runs):
+        splits.append(("test", [run.test_data for run in runs]))
+    was_training = [run.model.training for run in runs]
+    model.eval()
+    try:
+        for split, sets in splits:
+            if len({_train_shape(data) for data in sets}) != 1:
+                continue  # evaluate_epoch measures them one by one
+            for k, scores in enumerate(_batched_scores(model, sets, config.eval_batch_size)):
+                measured[k][split] = scores
+    finally:
+        for run, mode in zip(runs, was_training, strict=True):
+            run.model.train(mode)
+    return measured
+
+
+def _batched_scores(model: BatchedModels, sets: Sequence[SequenceDataset], batch_size: int) -> list[tuple]:
+    """``(loss, metric)`` of every member on its set, as :func:`~warm_rl.suite.trainer.evaluate` sums them."""
+    count, task = len(sets[0]), sets[0].task
+    total = torch.zeros(len(sets), dtype=torch.float64, device=sets[0].device)
+    correct = torch.zeros_like(total)
+    for start in range(0, count, batch_size):
+        end = min(start + batch_size, count)
+        pred = model(torch.stack([d.inputs[:, start:end] for d in sets], 2),
+                     torch.stack([d.steps[:, start:end] for d in sets], 2))
+        for k, data in enumerate(sets):
+            targets = data.targets[:, start:end]
+            total[k] += masked_loss(pred[:, :, k], targets, task).double() * (end - start)
+            if task == "classification":
+                correct[k] += (pred[:, :, k].argmax(-1) == targets).double().mean(0).sum()
+    losses = (total / count).tolist()
+    if task == "regression":
+        return [(loss, loss) for loss in losses]
+    return list(zip(losses, (correct / count).tolist(), strict=True))
 
 
 def train_batched_epoch(runs: Sequence[Run], epoch: int) -> list[float]:

@@ -656,7 +656,9 @@ def start_run(
                config.regularizer(), writer, start_time)
 
 
-def end_epoch(run: Run, epoch: int, train_loss: float, seconds: float) -> dict:
+def end_epoch(
+    run: Run, epoch: int, train_loss: float, seconds: float, measured: dict[str, tuple[float, float]] | None = None
+) -> dict:
     """Evaluates the model after a training epoch, keeps it if best, logs, checkpoints; returns the record.
 
     Args:
@@ -664,10 +666,11 @@ def end_epoch(run: Run, epoch: int, train_loss: float, seconds: float) -> dict:
         epoch: the epoch just trained.
         train_loss: its mean training loss.
         seconds: its training time.
+        measured: validation / test losses and metrics already measured (see :func:`evaluate_epoch`).
     """
     config = run.config
     record = evaluate_epoch(run.model, epoch, train_loss, run.val_data, run.test_data, config,
-                            run.vaa_sequences, seconds)
+                            run.vaa_sequences, seconds, measured)
     if run.regularizer is not None:
         record.update(run.regularizer.summary())
     run.state.keep_if_better(run.model, record, run.train_data.task)
@@ -778,6 +781,7 @@ def evaluate_epoch(
     config: TrainConfig,
     vaa_sequences: tuple[Tensor, Tensor],
     seconds: float,
+    measured: dict[str, tuple[float, float]] | None = None,
 ) -> dict:
     """The record of one epoch: validation (and test) loss and metric, and the exact VAA of the network.
 
@@ -790,6 +794,8 @@ def evaluate_epoch(
             ``vaa_horizon``, ``vaa_eps``, ``eval_batch_size``, ``seed``).
         vaa_sequences: the training sequences of the VAA, ``(padded, lengths)``.
         seconds: the epoch's training time.
+        measured: ``{"val": (loss, metric), "test": (loss, metric)}`` already
+            measured (a batched run evaluates its members together); None: evaluate here.
 
     Returns:
         A dict with ``epoch``, ``train_loss``, ``val_loss``, ``val_metric``,
@@ -799,10 +805,11 @@ def evaluate_epoch(
     Shape:
         vaa_sequences ``(T, N, input_size)`` and ``(N,)``.
     """
-    val_loss, val_metric = evaluate(model, val_data, config.eval_batch_size)
+    measured = measured or {}
+    val_loss, val_metric = measured.get("val") or evaluate(model, val_data, config.eval_batch_size)
     test_loss, test_metric = math.nan, math.nan
     if config.test_every_epoch:
-        test_loss, test_metric = evaluate(model, test_data, config.eval_batch_size)
+        test_loss, test_metric = measured.get("test") or evaluate(model, test_data, config.eval_batch_size)
     value = math.nan
     if config.vaa_samples > 0 and config.vaa_horizon > 0:
         value = vaa(model.rnn, vaa_sequences, horizon=config.vaa_horizon, eps=config.vaa_eps,
