@@ -3,26 +3,27 @@
 A table of the paper is a grid of small runs that differ only in their seed and
 pre-training mode (the same cell, width and depth). :class:`BatchedModels` runs
 ``K`` such :class:`~warm_rl.suite.trainer.SequenceModel` members in a single
-forward pass, each on its own input sequences, the way a double layer already runs
-its two halves (:func:`warm_rl.scan_parts.merge_scan_parts`): the members' layers
-become one layer of ``K`` times the width whose recurrent weights are
-block-diagonal per gate, so one time loop (one TorchScript scan, or one call of
-torch's LSTM / GRU kernel) serves all of them. Nothing couples the members: the
-block-diagonal weights are rebuilt from the members' own parameters on every
-pass, so the gradient of member ``k``'s loss reaches member ``k``'s parameters
-only, and training the sum of the members' losses with one optimiser per member
-is training each member on its own (:func:`warm_rl.suite.batched_trainer.train_batched`).
+forward pass, each on its own input sequences: every layer's input projections
+of all members are one batched product, and one time loop advances all members
+at once, its recurrent products batched over the members (``torch.baddbmm`` on
+``(K, B, H)`` states and ``(K, H, g * H)`` weights, which costs the members' own
+arithmetic, no more). The loop is plain torch (autograd differentiates it); it
+saves the per-step overhead of ``K`` separate loops, which dominates narrow
+layers on a CPU (``scripts/speed_batched.py`` measures it). Nothing couples the
+members: the stacked weights are rebuilt from the members' own parameters on
+every pass, so the gradient of member ``k``'s loss reaches member ``k``'s
+parameters only, and training the sum of the members' losses with one
+optimiser per member is training each member on its own
+(:func:`warm_rl.suite.batched_trainer.train_batched`).
 
-Members may mix double and single layers (a double layer is one block-diagonal
-layer already). The price is arithmetic: the merged recurrent matmul does ``K``
-times the work of the members' own ones, so the saving is the per-step overhead
-of ``K`` separate loops - large for narrow layers on a CPU, absent for wide ones
-(``scripts/batched_speed.py`` measures it).
+Members may mix double and single layers: a double layer enters as its two
+halves merged into one layer with block-diagonal recurrent weights
+(:func:`warm_rl.scan_parts.merge_scan_parts`, as it runs on a CPU anyway).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -30,36 +31,14 @@ from torch import Tensor, nn
 from warm_rl.cells import RecurrentLayer, TorchRNNLayer
 from warm_rl.double_layer import DoubleLayer
 from warm_rl.scan_parts import ScanParts, merge_scan_parts
-
-
-def _per_gate_block_diagonal(matrices: Sequence[Tensor], gates: int) -> Tensor:
-    """Per gate, the members' blocks on the diagonal.
-
-    Shape:
-        each matrix ``(gates * R_k, C_k)``; returns ``(gates * sum R_k, sum C_k)``.
-    """
-    per_gate = [m.reshape(gates, m.shape[0] // gates, m.shape[1]) for m in matrices]
-    blocks = [torch.block_diag(*[m[gate] for m in per_gate]) for gate in range(gates)]
-    return torch.cat(blocks, 0)
-
-
-def _per_gate_concat(tensors: Sequence[Tensor], gates: int) -> Tensor:
-    """Per gate, the members' rows one after the other (along the last dimension).
-
-    Shape:
-        each tensor ``(..., gates * R_k)``; returns ``(..., gates * sum R_k)``.
-    """
-    per_gate = [t.reshape(*t.shape[:-1], gates, t.shape[-1] // gates) for t in tensors]
-    merged = torch.cat(per_gate, -1)
-    return merged.reshape(*merged.shape[:-2], -1)
+from warm_rl.torchscript_scans import brc_scan, gru_scan, mgu_scan, nbrc_scan
 
 
 def layer_parts(layer: RecurrentLayer, device: torch.device) -> ScanParts:
     """A layer as :class:`~warm_rl.scan_parts.ScanParts`, whatever runs it on its own.
 
     Layers backed by torch's kernels (LSTMs anywhere, GRUs on a GPU) get parts whose
-    ``scan`` is None: :class:`BatchedModels` runs them with ``torch.lstm`` /
-    ``torch.gru``. A double layer's parts are its two halves merged (outputs
+    ``scan`` is None (torch's gate order and biases). A double layer's parts are its two halves merged (outputs
     ``[warm, cold]``, as the layer itself returns them).
     """
     if isinstance(layer, DoubleLayer):
@@ -77,44 +56,89 @@ def layer_parts(layer: RecurrentLayer, device: torch.device) -> ScanParts:
     )
 
 
-def merge_members(parts: Sequence[ScanParts]) -> list[tuple[Tensor, str, int]]:
-    """The recurrent arguments of one scan running every member's layer side by side.
-
-    Returns:
-        The merged ``recurrent`` list (see :class:`~warm_rl.scan_parts.ScanParts`):
-        block-diagonal gate matrices, per-gate concatenated biases, concatenated vectors.
-    """
-    merged = []
-    for group in zip(*[p.recurrent for p in parts], strict=True):
-        tensors = [tensor for tensor, _, _ in group]
-        _, kind, gates = group[0]
-        if kind == "gate_matrix":
-            merged.append((_per_gate_block_diagonal(tensors, gates), kind, gates))
-        elif kind == "gate_bias":
-            merged.append((_per_gate_concat(tensors, gates), kind, gates))
-        else:
-            merged.append((torch.cat(tensors), kind, gates))
-    return merged
-
-
-def _run_torch_kernel(parts: Sequence[ScanParts], merged: list, x: Tensor) -> Tensor:
-    """The members' torch-kernel layers (LSTM or GRU) as one call, from zero states.
-
-    Shape:
-        x ``(T, B, K * F)``; returns ``(T, B, K * H)``.
-    """
-    gates = parts[0].gates
-    w_ih = _per_gate_block_diagonal([p.w_in for p in parts], gates)
-    b_ih = _per_gate_concat([p.b_in for p in parts], gates)
-    (w_hh, _, _), (b_hh, _, _) = merged
-    width = w_hh.shape[1]
-    h0 = x.new_zeros(1, x.shape[1], width)
-    params = [w_ih, w_hh, b_ih, b_hh]
-    if gates == 4:
-        out, _, _ = torch.lstm(x, [h0, torch.zeros_like(h0)], params, True, 1, 0.0, False, False, False)
-    else:
-        out, _ = torch.gru(x, h0, params, True, 1, 0.0, False, False, False)
+def _gru_steps(x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor) -> list[Tensor]:
+    """torch's GRU (gates r, z, n). Shape: x_proj ``(T, K, B, 3H)``, h ``(K, B, H)``, w_hh ``(K, 3H, H)``,
+    b_hh ``(K, 3H)``."""
+    hidden = h.shape[-1]
+    w_t, bias = w_hh.transpose(1, 2), b_hh.unsqueeze(1)
+    out = []
+    for x_t in x_proj.unbind(0):
+        gh = torch.baddbmm(bias, h, w_t)
+        x_rz, x_n = x_t.split([2 * hidden, hidden], -1)
+        gh_rz, gh_n = gh.split([2 * hidden, hidden], -1)
+        r, z = torch.sigmoid(x_rz + gh_rz).chunk(2, -1)
+        h = torch.lerp(torch.tanh(x_n + r * gh_n), h, z)
+        out.append(h)
     return out
+
+
+def _lstm_steps(x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor) -> list[Tensor]:
+    """torch's LSTM (gates i, f, g, o) from a zero cell state. Shape: as :func:`_gru_steps` with 4H."""
+    w_t, bias = w_hh.transpose(1, 2), b_hh.unsqueeze(1)
+    c = torch.zeros_like(h)
+    out = []
+    for x_t in x_proj.unbind(0):
+        i, f, g, o = (x_t + torch.baddbmm(bias, h, w_t)).chunk(4, -1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        out.append(h)
+    return out
+
+
+def _mgu_steps(x_proj: Tensor, h: Tensor, u_f: Tensor, u_h: Tensor) -> list[Tensor]:
+    """The MGU of :func:`warm_rl.torchscript_scans.mgu_scan`. Shape: x_proj ``(T, K, B, 2H)``, u_f, u_h
+    ``(K, H, H)``."""
+    u_f_t, u_h_t = u_f.transpose(1, 2), u_h.transpose(1, 2)
+    out = []
+    for x_t in x_proj.unbind(0):
+        x_f, x_h = x_t.chunk(2, -1)
+        f = torch.sigmoid(torch.baddbmm(x_f, h, u_f_t))
+        h = torch.lerp(h, torch.tanh(torch.baddbmm(x_h, f * h, u_h_t)), f)
+        out.append(h)
+    return out
+
+
+def _brc_update(x_t: Tensor, h: Tensor, pre_c: Tensor, pre_a: Tensor) -> Tensor:
+    """``h' = c h + (1 - c) tanh(xh + a h)`` of the BRC and nBRC."""
+    c = torch.sigmoid(pre_c)
+    a = 1.0 + torch.tanh(pre_a)
+    return torch.lerp(torch.tanh(x_t + a * h), h, c)
+
+
+def _brc_steps(x_proj: Tensor, h: Tensor, w_c: Tensor, w_a: Tensor) -> list[Tensor]:
+    """The BRC of :func:`warm_rl.torchscript_scans.brc_scan`. Shape: x_proj ``(T, K, B, 3H)``, w_c, w_a
+    ``(K, H)``."""
+    w_c, w_a = w_c.unsqueeze(1), w_a.unsqueeze(1)
+    out = []
+    for x_t in x_proj.unbind(0):
+        x_c, x_a, x_h = x_t.chunk(3, -1)
+        h = _brc_update(x_h, h, x_c + w_c * h, x_a + w_a * h)
+        out.append(h)
+    return out
+
+
+def _nbrc_steps(x_proj: Tensor, h: Tensor, w_ca: Tensor) -> list[Tensor]:
+    """The nBRC of :func:`warm_rl.torchscript_scans.nbrc_scan`. Shape: x_proj ``(T, K, B, 3H)``, w_ca
+    ``(K, 2H, H)``."""
+    w_t = w_ca.transpose(1, 2)
+    out = []
+    for x_t in x_proj.unbind(0):
+        x_c, x_a, x_h = x_t.chunk(3, -1)
+        ca_c, ca_a = torch.bmm(h, w_t).chunk(2, -1)
+        h = _brc_update(x_h, h, x_c + ca_c, x_a + ca_a)
+        out.append(h)
+    return out
+
+
+STEPS: dict[object, Callable[..., list[Tensor]]] = {
+    gru_scan: _gru_steps, mgu_scan: _mgu_steps, brc_scan: _brc_steps, nbrc_scan: _nbrc_steps,
+    ("torch", 4): _lstm_steps, ("torch", 3): _gru_steps,
+}
+"""A layer's scan (or ``("torch", gates)`` for torch's LSTM / GRU kernels) -> its member-batched time loop."""
+
+
+def _steps_of(parts: ScanParts) -> Callable[..., list[Tensor]]:
+    return STEPS[("torch", parts.gates) if parts.scan is None else parts.scan]
 
 
 class BatchedModels(nn.Module):
@@ -178,20 +202,16 @@ class BatchedModels(nn.Module):
         return torch.einsum("sbkh,koh->sbko", picked, weight) + bias
 
     def _layer(self, depth: int, x: Tensor) -> Tensor:
-        """One depth of every member. Shape: x ``(T, B, K, F)`` -> ``(T, B, K, H)``."""
-        steps, batch, members, _ = x.shape
+        """One depth of every member, from zero states. Shape: x ``(T, B, K, F)`` -> ``(T, B, K, H)``."""
         parts = [layer_parts(m.rnn.layers[depth], x.device) for m in self.members]
-        merged = merge_members(parts)
-        if parts[0].scan is None:
-            out = _run_torch_kernel(parts, merged, x.reshape(steps, batch, -1))
-        else:
-            weight = torch.stack([p.w_in for p in parts])  # (K, G * H, F)
-            bias = torch.stack([p.b_in for p in parts])  # (K, G * H)
-            x_proj = torch.einsum("tbkf,kgf->tbkg", x, weight) + bias
-            x_proj = _per_gate_concat(list(x_proj.unbind(2)), parts[0].gates)  # (T, B, K * G * H)
-            h0 = x.new_zeros(batch, members * self.hidden_size)
-            out = parts[0].scan(x_proj, h0, *[tensor for tensor, _, _ in merged])
-        return out.reshape(steps, batch, members, self.hidden_size)
+        weight = torch.stack([p.w_in for p in parts])  # (K, G * H, F)
+        bias = torch.stack([p.b_in for p in parts]).unsqueeze(1)  # (K, 1, G * H)
+        x_proj = torch.einsum("tbkf,kgf->tkbg", x, weight) + bias  # (T, K, B, G * H)
+        recurrent = [torch.stack(tensors) for tensors in zip(*[[t for t, _, _ in p.recurrent] for p in parts],
+                                                              strict=True)]
+        h0 = x.new_zeros(x.shape[2], x.shape[1], self.hidden_size)  # (K, B, H)
+        states = _steps_of(parts[0])(x_proj, h0, *recurrent)
+        return torch.stack(states).transpose(1, 2)  # (T, B, K, H)
 
 
 def _shape(model: nn.Module) -> tuple:
