@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -170,3 +172,22 @@ def test_a_batched_table_has_the_records_of_the_separate_one(tmp_path, capsys):
     capsys.readouterr()
     run_table(1, out_dir=tmp_path / "batched", batch_members=4, **common)  # all done: nothing trains
     assert "[table 1]" not in capsys.readouterr().out
+
+
+def test_speed_script_times_both_ways_and_refuses_bad_shapes(tmp_path):
+    """Run as a program: its process pool pickles the script's own functions."""
+    from script_loader import SCRIPTS, load_script
+
+    out = tmp_path / "speed.md"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS / "speed_batched.py"), "--shapes", "copy:gru:1x8:10", "--members", "3",
+         "--workers", "1", "--train-size", "32", "--warmup-updates", "2", "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    row = [line for line in out.read_text().splitlines() if line.startswith("| copy:gru:1x8:10")][0]
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[1] == "3" and float(cells[2]) > 0 and float(cells[3]) > 0 and cells[4].endswith("x")
+    assert float(cells[5]) < 1e-3  # the same runs both ways
+    with pytest.raises(ValueError, match="copy:gru:64"):
+        load_script("speed_batched").parse_shape("copy:gru:64")
