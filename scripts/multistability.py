@@ -134,8 +134,9 @@ def spearman(x: list[float], y: list[float]) -> float:
 def table(records: list[dict], command: str) -> str:
     """The Markdown summary: a row per (cell, procedure), the multistable procedures, the correlations."""
     lines = [f"# Multistability after initialisation and pre-training\n\nCommand: `{command}`\n",
-             "| cell | procedure | VAA copy | VAA denoising | recurrent radius | test MSE (mean) | per seed |",
-             "|---|---|---|---|---|---|---|"]
+             "| cell | procedure | VAA copy (mean) | per seed | multistable runs | VAA denoising | recurrent radius "
+             "| test MSE (mean) | per seed |",
+             "|---|---|---|---|---|---|---|---|---|"]
     multistable = []
     for cell in CELLS:
         for procedure in PROCEDURES:
@@ -148,7 +149,10 @@ def table(records: list[dict], command: str) -> str:
             if mean["vaa_copy"] > 0.5:
                 multistable.append(f"{cell.upper()} {procedure}")
             per_seed = ", ".join(f"{r['test_mse']:.2g}" for r in group)
-            lines.append(f"| {cell.upper()} | {procedure} | {mean['vaa_copy']:.3f} | {mean['vaa_denoising']:.3f} | "
+            vaa_per_seed = ", ".join(f"{r['vaa_copy']:.2f}" for r in group)
+            stable = sum(r["vaa_copy"] > 0.5 for r in group)
+            lines.append(f"| {cell.upper()} | {procedure} | {mean['vaa_copy']:.3f} | {vaa_per_seed} | "
+                         f"{stable}/{len(group)} | {mean['vaa_denoising']:.3f} | "
                          f"{mean['radius']:.3f} | {mean['test_mse']:.3g} | {per_seed} |")
     rho = spearman([r["vaa_copy"] for r in records], [r["test_mse"] for r in records])
     lines += ["", f"Multistable (mean VAA on copy sequences > 0.5): {', '.join(multistable) or 'none'}.", "",
