@@ -15,7 +15,9 @@ sequences after a short warm-up) twice, one way right after the other:
 
 It prints (and with ``--out`` writes) the wall time of both, the speed-up, and the
 largest difference of a member's test metric between the two ways (the same runs:
-rounding only).
+rounding only). ``--per-batch`` instead times one training step (forward, backward,
+Adam) of the members one after the other against one batched step, in this process
+with one thread: the training loop alone, without warm-up, evaluation or processes.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from pathlib import Path
 
 import torch
 
+from warm_rl.suite.batched import BatchedModels
 from warm_rl.suite.batched_trainer import train_batched
 from warm_rl.suite.data import make_benchmark
-from warm_rl.suite.trainer import PRETRAIN_MODES, TrainConfig, train
+from warm_rl.suite.trainer import PRETRAIN_MODES, SequenceModel, TrainConfig, masked_loss, train
 
 DEFAULT_SHAPES = ("copy:gru:1x64:300", "copy:lstm:1x128:600", "copy:mgu:1x128:600", "denoising:gru:2x256:200")
 """The multistability study's network, Table 1's T = 600 row and Table 2's CPU size (``2 x 256``)."""
@@ -105,6 +108,48 @@ def compare(jobs: list[dict], workers: int) -> dict:
     }
 
 
+def time_batch_step(shape: dict, members: int, modes: list[str], repeats: int = 3,
+                    batch_size: int = 32) -> dict:
+    """Seconds of one training step of ``members`` models one after the other, and of one batched step."""
+    torch.manual_seed(0)
+    benchmark = make_benchmark(shape["benchmark"], seq_length=shape["seq_length"], train_size=batch_size,
+                               val_size=1, test_size=1, seed=0)
+    data = benchmark.train
+    models = [SequenceModel(shape["cell"], data.input_size, shape["hidden_size"], data.num_outputs,
+                            shape["num_layers"], double=TrainConfig(pretrain=modes[k % len(modes)]).double)
+              for k in range(members)]
+    optimizers = [torch.optim.Adam(model.parameters()) for model in models]
+    batched = BatchedModels(models)
+    inputs = data.inputs.unsqueeze(2).expand(-1, -1, members, -1).contiguous()
+    steps = data.steps.unsqueeze(2).expand(-1, -1, members).contiguous()
+
+    def separate() -> None:
+        for model, optimizer in zip(models, optimizers, strict=True):
+            loss = masked_loss(model(data.inputs, data.steps), data.targets, data.task)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+    def together() -> None:
+        pred = batched(inputs, steps)
+        loss = sum(masked_loss(pred[:, :, k], data.targets, data.task) for k in range(members))
+        for optimizer in optimizers:
+            optimizer.zero_grad()
+        loss.backward()
+        for optimizer in optimizers:
+            optimizer.step()
+
+    seconds = {}
+    for name, step in (("separate", separate), ("batched", together)):
+        step()  # warm the allocator and TorchScript up
+        start = time.perf_counter()
+        for _ in range(repeats):
+            step()
+        seconds[name] = (time.perf_counter() - start) / repeats
+    return {"separate_seconds": seconds["separate"], "batched_seconds": seconds["batched"],
+            "speedup": seconds["separate"] / seconds["batched"]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shapes", nargs="+", default=list(DEFAULT_SHAPES), help="benchmark:cell:LxH:T each")
@@ -113,11 +158,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes (one thread each), both ways")
     parser.add_argument("--train-size", type=int, default=512, help="training sequences of the one epoch")
     parser.add_argument("--warmup-updates", type=int, default=20, help="warm-up updates of the warm modes")
+    parser.add_argument("--per-batch", action="store_true",
+                        help="time one training step both ways (this process, one thread) instead of whole runs")
     parser.add_argument("--out", type=Path, default=None, help="write the Markdown table here")
     args = parser.parse_args(argv)
     if args.members < 1 or args.workers < 1:
         parser.error(f"--members and --workers must be >= 1, got {args.members} and {args.workers}")
     shapes = [parse_shape(text) for text in args.shapes]
+    if args.per_batch:
+        return _per_batch(args, shapes, argv)
     lines = [
         "# Batched multi-run training against separate processes", "",
         f"Command: `python scripts/speed_batched.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",
@@ -132,6 +181,30 @@ def main(argv: list[str] | None = None) -> int:
         result = compare(member_jobs(shape, args.members, args.modes, args), args.workers)
         line = (f"| {text} | {args.members} | {result['separate_seconds']:.1f} | {result['batched_seconds']:.1f} "
                 f"| {result['speedup']:.2f}x | {result['max_metric_difference']:.1e} |")
+        lines.append(line)
+        print(line, flush=True)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("\n".join(lines) + "\n")
+    return 0
+
+
+def _per_batch(args: argparse.Namespace, shapes: list[dict], argv: list[str] | None) -> int:
+    torch.set_num_threads(1)
+    torch.set_flush_denormal(True)
+    lines = [
+        "# One training step: members one after the other against one batched step", "",
+        f"Command: `python scripts/speed_batched.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",
+        f"Machine: {platform.processor() or platform.machine()}, one torch thread; torch {torch.__version__}. "
+        f"Forward, backward and Adam on a batch of 32 sequences; members' layers by the modes "
+        f"{', '.join(args.modes)} in turn (double layers for DLWU).", "",
+        "| shape | members | one after the other (ms) | batched (ms) | speed-up |", "|---|---|---|---|---|",
+    ]
+    print("\n".join(lines), flush=True)
+    for text, shape in zip(args.shapes, shapes, strict=True):
+        result = time_batch_step(shape, args.members, args.modes)
+        line = (f"| {text} | {args.members} | {1000 * result['separate_seconds']:.0f} | "
+                f"{1000 * result['batched_seconds']:.0f} | {result['speedup']:.2f}x |")
         lines.append(line)
         print(line, flush=True)
     if args.out is not None:

@@ -189,5 +189,8 @@ def test_speed_script_times_both_ways_and_refuses_bad_shapes(tmp_path):
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells[1] == "3" and float(cells[2]) > 0 and float(cells[3]) > 0 and cells[4].endswith("x")
     assert float(cells[5]) < 1e-3  # the same runs both ways
+    script = load_script("speed_batched")
     with pytest.raises(ValueError, match="copy:gru:64"):
-        load_script("speed_batched").parse_shape("copy:gru:64")
+        script.parse_shape("copy:gru:64")
+    assert script.main(["--per-batch", "--shapes", "copy:mgu:1x8:10", "--members", "2", "--out", str(out)]) == 0
+    assert "| copy:mgu:1x8:10 | 2 |" in out.read_text()
