@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import statistics
 import sys
 import time
@@ -133,7 +134,9 @@ def spearman(x: list[float], y: list[float]) -> float:
 
 def table(records: list[dict], command: str) -> str:
     """The Markdown summary: a row per (cell, procedure), the multistable procedures, the correlations."""
+    settings = sorted({json.dumps(r["settings"], sort_keys=True) for r in records})
     lines = [f"# Multistability after initialisation and pre-training\n\nCommand: `{command}`\n",
+             *[f"Settings: {', '.join(f'{k} {v}' for k, v in json.loads(one).items())}\n" for one in settings],
              "| cell | procedure | VAA copy (mean) | per seed | multistable runs | VAA denoising | recurrent radius "
              "| test MSE (mean) | per seed |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -225,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
-    command = "python scripts/multistability.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = " ".join(["python scripts/multistability.py", *(argv if argv is not None else sys.argv[1:])])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     runs = args.out.with_name(args.out.name + "_runs.jsonl")
     settings = _settings(args)
