@@ -14,8 +14,10 @@ sequences after a short warm-up) twice, one way right after the other:
   process, one torch thread each - the same cores.
 
 It prints (and with ``--out`` writes) the wall time of both, the speed-up, and the
-largest difference of a member's test metric between the two ways (the same runs:
-rounding only). ``--per-batch`` instead times one training step (forward, backward,
+largest difference of a member's test metric between the two ways: the same runs up
+to rounding, which in float32 training can amplify on warmed-up (multistable)
+networks and flip which epoch's model is kept; with ``--float64`` it vanishes.
+``--per-batch`` instead times one training step (forward, backward,
 Adam) of the members one after the other against one batched step, in this process
 with one thread: the training loop alone, without warm-up, evaluation or processes.
 """
@@ -23,6 +25,7 @@ with one thread: the training loop alone, without warm-up, evaluation or process
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import platform
 import sys
@@ -60,10 +63,13 @@ def member_jobs(shape: dict, members: int, modes: list[str], args: argparse.Name
     """The runs of one shape: seeds 0, 1, ... x ``modes``, the first ``members`` of them."""
     grid = itertools.product(range(-(-members // len(modes))), modes)
     return [{**shape, "seed": seed, "pretrain": mode, "train_size": args.train_size,
-             "warmup_updates": args.warmup_updates} for seed, mode in itertools.islice(grid, members)]
+             "warmup_updates": args.warmup_updates, "float64": args.float64}
+            for seed, mode in itertools.islice(grid, members)]
 
 
 def _config_and_sets(job: dict):
+    if job.get("float64"):
+        torch.set_default_dtype(torch.float64)  # this worker's models; its data is converted below
     config = TrainConfig(
         cell=job["cell"], hidden_size=job["hidden_size"], num_layers=job["num_layers"], pretrain=job["pretrain"],
         epochs=1, seed=job["seed"], device="cpu", progress=False, vaa_samples=0,
@@ -71,7 +77,10 @@ def _config_and_sets(job: dict):
     )
     data = make_benchmark(job["benchmark"], seq_length=job["seq_length"], train_size=job["train_size"],
                           val_size=256, test_size=256, seed=job["seed"])
-    return config, (data.train, data.val, data.test)
+    sets = (data.train, data.val, data.test)
+    if job.get("float64"):
+        sets = tuple(dataclasses.replace(s, inputs=s.inputs.double(), targets=s.targets.double()) for s in sets)
+    return config, sets
 
 
 def run_separate(job: dict) -> float:
@@ -158,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes (one thread each), both ways")
     parser.add_argument("--train-size", type=int, default=512, help="training sequences of the one epoch")
     parser.add_argument("--warmup-updates", type=int, default=20, help="warm-up updates of the warm modes")
+    parser.add_argument("--float64", action="store_true",
+                        help="train both ways in float64 (the metrics then agree to rounding of float64)")
     parser.add_argument("--per-batch", action="store_true",
                         help="time one training step both ways (this process, one thread) instead of whole runs")
     parser.add_argument("--out", type=Path, default=None, help="write the Markdown table here")
@@ -172,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `python scripts/speed_batched.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",
         f"Machine: {platform.processor() or platform.machine()}, {args.workers} processes of one torch thread "
         f"each both ways; torch {torch.__version__}. One epoch of {args.train_size} sequences per run after "
-        f"warm-up ({args.warmup_updates} updates), modes {', '.join(args.modes)}.", "",
+        f"warm-up ({args.warmup_updates} updates), modes {', '.join(args.modes)}"
+        f"{', in float64' if args.float64 else ''}.", "",
         "| shape | runs | separate processes (s) | batched (s) | speed-up | largest test-metric difference |",
         "|---|---|---|---|---|---|",
     ]
