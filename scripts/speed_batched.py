@@ -178,9 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     shapes = [parse_shape(text) for text in args.shapes]
     if args.per_batch:
         return _per_batch(args, shapes, argv)
-    lines = [
+    header = [
         "# Batched multi-run training against separate processes", "",
-        f"Command: `python scripts/speed_batched.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",
+        f"Command: `{_command(argv)}`", "",
         f"Machine: {platform.processor() or platform.machine()}, {args.workers} processes of one torch thread "
         f"each both ways; torch {torch.__version__}. One epoch of {args.train_size} sequences per run after "
         f"warm-up ({args.warmup_updates} updates), modes {', '.join(args.modes)}"
@@ -188,37 +188,46 @@ def main(argv: list[str] | None = None) -> int:
         "| shape | runs | separate processes (s) | batched (s) | speed-up | largest test-metric difference |",
         "|---|---|---|---|---|---|",
     ]
-    print("\n".join(lines), flush=True)
-    for text, shape in zip(args.shapes, shapes, strict=True):
+
+    def row(text: str, shape: dict) -> str:
         result = compare(member_jobs(shape, args.members, args.modes, args), args.workers)
-        line = (f"| {text} | {args.members} | {result['separate_seconds']:.1f} | {result['batched_seconds']:.1f} "
+        return (f"| {text} | {args.members} | {result['separate_seconds']:.1f} | {result['batched_seconds']:.1f} "
                 f"| {result['speedup']:.2f}x | {result['max_metric_difference']:.1e} |")
-        lines.append(line)
-        print(line, flush=True)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("\n".join(lines) + "\n")
-    return 0
+
+    return _report(args, shapes, header, row)
 
 
 def _per_batch(args: argparse.Namespace, shapes: list[dict], argv: list[str] | None) -> int:
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
-    lines = [
+    header = [
         "# One training step: members one after the other against one batched step", "",
-        f"Command: `python scripts/speed_batched.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",
+        f"Command: `{_command(argv)}`", "",
         f"Machine: {platform.processor() or platform.machine()}, one torch thread; torch {torch.__version__}. "
         f"Forward, backward and Adam on a batch of 32 sequences; members' layers by the modes "
         f"{', '.join(args.modes)} in turn (double layers for DLWU).", "",
         "| shape | members | one after the other (ms) | batched (ms) | speed-up |", "|---|---|---|---|---|",
     ]
+
+    def row(text: str, shape: dict) -> str:
+        result = time_batch_step(shape, args.members, args.modes)
+        return (f"| {text} | {args.members} | {1000 * result['separate_seconds']:.0f} | "
+                f"{1000 * result['batched_seconds']:.0f} | {result['speedup']:.2f}x |")
+
+    return _report(args, shapes, header, row)
+
+
+def _command(argv: list[str] | None) -> str:
+    return " ".join(["python scripts/speed_batched.py", *(sys.argv[1:] if argv is None else argv)])
+
+
+def _report(args: argparse.Namespace, shapes: list[dict], header: list[str], row) -> int:
+    """Prints the header, then one ``row(text, shape)`` per shape as it is measured; writes ``--out``."""
+    lines = list(header)
     print("\n".join(lines), flush=True)
     for text, shape in zip(args.shapes, shapes, strict=True):
-        result = time_batch_step(shape, args.members, args.modes)
-        line = (f"| {text} | {args.members} | {1000 * result['separate_seconds']:.0f} | "
-                f"{1000 * result['batched_seconds']:.0f} | {result['speedup']:.2f}x |")
-        lines.append(line)
-        print(line, flush=True)
+        lines.append(row(text, shape))
+        print(lines[-1], flush=True)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n".join(lines) + "\n")
