@@ -8,8 +8,11 @@ of all members are one batched product, and one time loop advances all members
 at once, its recurrent products batched over the members (``torch.baddbmm`` on
 ``(K, B, H)`` states and ``(K, H, g * H)`` weights, which costs the members' own
 arithmetic, no more). The loop is plain torch (autograd differentiates it); it
-saves the per-step overhead of ``K`` separate loops, which dominates narrow
-layers on a CPU (``scripts/speed_batched.py`` measures it). Nothing couples the
+saves the per-step overhead of ``K`` separate loops, which is what a narrow layer's
+step costs on a GPU. On a CPU, where that step is arithmetic and the members' own
+loops are TorchScript scans with hand-written backward passes, it does not pay
+(0.55-1.14x of separate runs measured on 2 cores: ``results/batched_speed/``,
+``scripts/speed_batched.py``). Nothing couples the
 members: the stacked weights are rebuilt from the members' own parameters on
 every pass, so the gradient of member ``k``'s loss reaches member ``k``'s
 parameters only, and training the sum of the members' losses with one

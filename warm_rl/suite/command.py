@@ -125,7 +125,8 @@ def _running_arguments(parser: argparse.ArgumentParser) -> None:
                      help="checkpoint file (one run; seed appended) - resumed when present")
     run.add_argument("--batch-members", type=int, default=1, metavar="K",
                      help="table: train up to K runs of one row and cell (seeds x modes) as one batched "
-                          "model (warm_rl.suite.batched_trainer); 1: one by one")
+                          "model (warm_rl.suite.batched_trainer; for a GPU - on a CPU it does not pay, "
+                          "results/batched_speed/); 1: one by one")
     run.add_argument("--out-dir", default=DEFAULT_OUT_DIR, help=f"table: output directory (default {DEFAULT_OUT_DIR})")
     run.add_argument("--name", default=None, help="table: file stem (default table<k>)")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
