@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import json
 import math
 import os
@@ -401,11 +402,12 @@ def run_table_group(jobs: list[dict], spec: TableSpec, base: TrainConfig,
             test_size=settings["test_size"], seed=seed, data_dir=data_dir, device=device,
             **_data_kwargs(spec, value),
         )
+    settings_id = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
     configs = []
     for job in jobs:
         config = _job_config(job, base, device)
-        if checkpoint_dir is not None:
-            name = f"{spec.number}_{value or 'run'}_{job['cell']}_{job['mode']}_seed{job['seed']}.pt"
+        if checkpoint_dir is not None:  # one file per grid point and settings set
+            name = f"table{spec.number}_{settings_id}_{value or 'run'}_{job['cell']}_{job['mode']}_seed{job['seed']}.pt"
             config = replace(config, checkpoint=str(Path(checkpoint_dir) / name))
         configs.append(config)
     sets = [(data[j["seed"]].train, data[j["seed"]].val, data[j["seed"]].test) for j in jobs]
