@@ -131,6 +131,13 @@ def test_members_must_share_the_shape(tmp_path):
     short = make_benchmark("copy", seq_length=10, train_size=40, val_size=16, test_size=16, seed=1)
     with pytest.raises(ValueError, match="training set"):
         train_batched([_config(tmp_path, 0, "none")] * 2, [sets[0], (short.train, short.val, short.test)])
+    batched = BatchedModels([SequenceModel("gru", 1, 8, 1)] * 2)
+    with pytest.raises(ValueError, match=r"\(T, B, K, F\)"):
+        batched(torch.zeros(5, 3, 1), torch.zeros(1, 3, 2, dtype=torch.long))
+    with pytest.raises(ValueError, match="carry 3 members"):
+        batched(torch.zeros(5, 3, 3, 1), torch.zeros(1, 3, 3, dtype=torch.long))
+    with pytest.raises(ValueError, match="steps must be"):
+        batched(torch.zeros(5, 3, 2, 1), torch.zeros(1, 3, dtype=torch.long))
     with pytest.raises(ValueError, match="member 1 has shape"):
         BatchedModels([SequenceModel("gru", 1, 8, 1), SequenceModel("mgu", 1, 8, 1)])
 

@@ -192,9 +192,13 @@ class BatchedModels(nn.Module):
         Shape:
             inputs ``(T, B, K, F)``; steps ``(S, B, K)``; returns ``(S, B, K, O)``.
         """
-        steps_count, batch, members, _ = inputs.shape
+        if inputs.dim() != 4:
+            raise ValueError(f"inputs must be (T, B, K, F), got shape {tuple(inputs.shape)}")
+        _, batch, members, _ = inputs.shape
         if members != len(self.members):
             raise ValueError(f"inputs carry {members} members (dim 2), the batch has {len(self.members)}")
+        if steps.dim() != 3 or tuple(steps.shape[1:]) != (batch, members):
+            raise ValueError(f"steps must be (S, {batch}, {members}), got shape {tuple(steps.shape)}")
         out = inputs
         for depth in range(self.num_layers):
             out = self._layer(depth, out)  # (T, B, K, H)
