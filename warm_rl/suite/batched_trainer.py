@@ -7,7 +7,7 @@ lockstep - one batch of every member per step, one forward and backward pass of
 the batched model, one Adam step per member on the member's own loss - and each
 gets its own epoch records, checkpoint and :class:`~warm_rl.suite.trainer.TrainResult`.
 A member's results equal those of its separate run up to floating-point rounding
-(in float64, to ~1e-12: ``tests/test_batched_training.py``), and a member's
+(in float64 to 1e-9 and closer: ``tests/test_batched_training.py``), and a member's
 checkpoint resumes as a separate run, and the other way round.
 """
 
@@ -55,9 +55,11 @@ def train_batched(configs: Sequence[TrainConfig], datasets: Sequence[Sets]) -> l
     Returns:
         One :class:`~warm_rl.suite.trainer.TrainResult` per member, in order. Each
         epoch record's ``seconds`` is the joint epoch's training time of all the
-        members trained in it; ``TrainResult.seconds`` the wall time of the whole call.
+        members trained in it; ``TrainResult.seconds`` the wall time from the member's
+        set-up to the end of the call.
 
     Raises:
+        TypeError: a config that is not a :class:`~warm_rl.suite.trainer.TrainConfig`.
         ValueError: no members, different numbers of configs and data sets, members
             that disagree on a shared field or on the training sets' shape, or a
             ``vaa_reg``; and what :func:`~warm_rl.suite.trainer.train` raises.
