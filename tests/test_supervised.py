@@ -343,6 +343,19 @@ def test_script_table(tmp_path):
     assert (tmp_path / "table1.md").is_file() and (tmp_path / "table1.csv").is_file()
 
 
+def test_script_table_with_batched_members(tmp_path):
+    args = ("--table", "1", "--values", "10", "--cells", "mgu", "--modes", "none", "double", "--seeds", "0",
+            "--epochs", "1", "--hidden-size", "8", "--train-size", "32", "--val-size", "8", "--test-size", "16",
+            "--warmup-steps", "3", "--vaa-samples", "4", "--vaa-horizon", "10", "--out-dir", str(tmp_path))
+    proc = _script(*args, "--batch-members", "2")
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in (tmp_path / "table1_runs.jsonl").read_text().splitlines()]
+    assert [(r["mode"], r["batched"]) for r in records] == [("none", 2), ("double", 2)]
+    assert len(list((tmp_path / "table1_checkpoints").glob("*.pt"))) == 2
+    refused = _script(*args, "--batch-members", "0")
+    assert refused.returncode == 2 and "--batch-members must be >= 1, got 0" in refused.stderr
+
+
 def test_script_reports_missing_data(tmp_path):
     proc = _script("--benchmark", "psmnist", "--data-dir", str(tmp_path / "none"), "--epochs", "1")
     assert proc.returncode == 2

@@ -189,6 +189,8 @@ def _speed(args: argparse.Namespace) -> int:
 
 def _table(args: argparse.Namespace, config: TrainConfig, argv: list[str] | None) -> int:
     """``--table``: the grid of a paper table, then the Markdown table printed."""
+    if args.batch_members < 1:
+        raise ValueError(f"--batch-members must be >= 1, got {args.batch_members}")
     words = [sys.argv[0], *(sys.argv[1:] if argv is None else argv)]
     command = "python " + " ".join(shlex.quote(w) for w in words)
     path = run_table(
