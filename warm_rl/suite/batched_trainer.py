@@ -27,6 +27,7 @@ from warm_rl.suite.trainer import (
     TrainResult,
     _check_finite,
     _progress_bar,
+    batch_scores,
     end_epoch,
     finish_run,
     masked_loss,
@@ -119,10 +120,9 @@ def _batched_scores(model: BatchedModels, sets: Sequence[SequenceDataset], batch
         pred = model(torch.stack([d.inputs[:, start:end] for d in sets], 2),
                      torch.stack([d.steps[:, start:end] for d in sets], 2))
         for k, data in enumerate(sets):
-            targets = data.targets[:, start:end]
-            total[k] += masked_loss(pred[:, :, k], targets, task).double() * (end - start)
-            if task == "classification":
-                correct[k] += (pred[:, :, k].argmax(-1) == targets).double().mean(0).sum()
+            loss_sum, correct_sum = batch_scores(pred[:, :, k], data.targets[:, start:end], task)
+            total[k] += loss_sum
+            correct[k] += correct_sum
     losses = (total / count).tolist()
     if task == "regression":
         return [(loss, loss) for loss in losses]
@@ -182,6 +182,9 @@ def train_batched_epoch(runs: Sequence[Run], epoch: int) -> list[float]:
 
 
 def _check_members_finite(runs: Sequence[Run], losses: torch.Tensor, start: int, end: int, epoch: int) -> None:
+    """One host synchronisation for all members; the member-by-member check only to name a failure."""
+    if bool(torch.isfinite(losses[start:end]).all()):
+        return
     for k, run in enumerate(runs):
         try:
             _check_finite(losses[:, k], start, end, epoch)

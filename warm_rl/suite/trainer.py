@@ -323,15 +323,28 @@ def evaluate(
         for start in range(0, count, batch_size):
             end = min(start + batch_size, count)
             pred = model(data.inputs[:, start:end], data.steps[:, start:end])
-            targets = data.targets[:, start:end]
-            total_loss += masked_loss(pred, targets, data.task).double() * (end - start)
-            if data.task == "classification":
-                correct += (pred.argmax(-1) == targets).double().mean(0).sum()
+            loss_sum, correct_sum = batch_scores(pred, data.targets[:, start:end], data.task)
+            total_loss += loss_sum
+            correct += correct_sum
     finally:
         model.train(was_training)
     loss = float(total_loss) / count
     metric = loss if data.task == "regression" else float(correct) / count
     return loss, metric
+
+
+def batch_scores(prediction: Tensor, targets: Tensor, task: str) -> tuple[Tensor, Tensor]:
+    """A batch's summed loss (the mean loss times the batch size) and, for classification,
+    its summed accuracy over the output steps (0 for regression); what :func:`evaluate` adds up.
+
+    Shape:
+        prediction ``(K, B, O)``; targets ``(K, B, O)`` (regression) or ``(K, B)``; returns two scalars.
+    """
+    size = prediction.shape[1]
+    loss = masked_loss(prediction, targets, task).double() * size
+    if task != "classification":
+        return loss, torch.zeros((), dtype=torch.float64, device=prediction.device)
+    return loss, (prediction.argmax(-1) == targets).double().mean(0).sum()
 
 
 def _better(metric: float, best: float | None, task: str) -> bool:
