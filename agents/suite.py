@@ -74,6 +74,10 @@ and at our width (LSTM 64)."""
 OLD_PPO: dict = {"n_epochs": 4, "batch_size": 256}
 """The PPO epochs and minibatch of the defaults before this study (16 gradient steps per rollout)."""
 
+STUDY_TARGET_KL: float = 0.02
+"""PPO's ``target_kl`` of the study agents ``*_kl``: a rollout's epochs stop once the policy's
+approximate KL from the rollout's policy exceeds 1.5 x this (RecurrentPPO: no limit)."""
+
 STUDY_AGENTS: dict[str, dict] = {
     "warm_old_ppo": {"ppo_kwargs": OLD_PPO},
     "cold_old_ppo": {"pretrain": None, "ppo_kwargs": OLD_PPO},
@@ -86,6 +90,9 @@ STUDY_AGENTS: dict[str, dict] = {
     "warm_actor": {"policy_kwargs": {"warmup_critic": False}},
     "warm_lsc": {"pretrain": "warmup+lsc"},
     "warm_eps": {"warmup_kwargs": {"eps": 0.1}},
+    "warm_kl": {"ppo_kwargs": {"target_kl": STUDY_TARGET_KL}},
+    "cold_kl": {"pretrain": None, "ppo_kwargs": {"target_kl": STUDY_TARGET_KL}},
+    "warm_lstm_kl": {"cell": "lstm", "ppo_kwargs": {"target_kl": STUDY_TARGET_KL}},
 }
 """Agents of the "warm-up never hurts" study (``results/rl_suite_study.md``), not in the default
 table. Why the defaults lost to stock RecurrentPPO: the default and cold agents with the old
@@ -94,7 +101,9 @@ RecurrentPPO's 10 x 128 each), a constant learning rate and advantage normalisat
 old settings. Why warm-up still trails the cold agent: the cold half of the default agent
 alone (GRU 32, no pre-training), the default agent twice as wide (its cold half as wide as
 the cold agent), the critic left cold (warm-up of the actor only), the cold halves made
-locally stable after warm-up, and VAA*'s ``eps`` 0.1."""
+locally stable after warm-up, and VAA*'s ``eps`` 0.1. Whether a KL limit on each rollout's
+updates keeps the double LSTM's T-maze policy from collapsing without costing the
+update-bound tasks: the default, cold and LSTM agents with :data:`STUDY_TARGET_KL`."""
 
 ALL_AGENTS: dict[str, dict] = {**SUITE_AGENTS, **STUDY_AGENTS}
 """Every agent ``--agents`` accepts."""
@@ -104,7 +113,8 @@ AGENT_LABELS = {
     "cold_32": "cold 32", "warm_128": "warm 128", "warm_actor": "warm actor only", "warm_lsc": "warm + LSC",
     "warm_eps": "warm eps 0.1", "warm_old_ppo": "warm, 4 x 256", "cold_old_ppo": "cold, 4 x 256",
     "cold_e10": "cold, 10 x 256", "cold_b128": "cold, 4 x 128", "cold_const_lr": "cold, 4 x 256, constant lr",
-    "cold_norm_adv": "cold, 4 x 256, normalised adv.",
+    "cold_norm_adv": "cold, 4 x 256, normalised adv.", "warm_kl": "warm, target KL", "cold_kl": "cold, target KL",
+    "warm_lstm_kl": "warm LSTM, target KL",
 }
 
 

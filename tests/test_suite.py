@@ -61,6 +61,9 @@ def test_study_agents_are_valid_run_configs_with_a_label_and_stay_out_of_the_def
     assert configs["warm_128"].hidden_size == 128 and configs["warm_128"].pretrain == "warmup"
     assert configs["warm_actor"].policy_kwargs == {"warmup_critic": False}
     assert configs["warm_lsc"].pretrain == "warmup+lsc" and configs["warm_eps"].warmup_kwargs == {"eps": 0.1}
+    assert configs["warm_lstm_kl"].cell == "lstm"
+    assert configs["warm_lstm_kl"].ppo_kwargs == {"target_kl": suite.STUDY_TARGET_KL}
+    assert configs["cold_kl"].pretrain is None and configs["cold_kl"].ppo_kwargs == configs["warm_kl"].ppo_kwargs
     assert set(suite.AGENT_LABELS) == set(suite.ALL_AGENTS)
     assert not set(suite.STUDY_AGENTS) & set(suite.SUITE_AGENTS)
 
