@@ -78,6 +78,10 @@ STUDY_TARGET_KL: float = 0.02
 """PPO's ``target_kl`` of the study agents ``*_kl``: a rollout's epochs stop once the policy's
 approximate KL from the rollout's policy exceeds 1.5 x this (RecurrentPPO: no limit)."""
 
+STUDY_VAA_REG: dict = {"weight": 1.0, "every": 1, "eps": 0.01}
+"""The VAA* regulariser of the study agents ``*_reg`` (``warm_rl.VAARegularizer``): one step
+after every PPO update phase, VAA* at the agent's warm-up ``eps``, towards warm-up's 0.95."""
+
 STUDY_AGENTS: dict[str, dict] = {
     "warm_old_ppo": {"ppo_kwargs": OLD_PPO},
     "cold_old_ppo": {"pretrain": None, "ppo_kwargs": OLD_PPO},
@@ -93,6 +97,8 @@ STUDY_AGENTS: dict[str, dict] = {
     "warm_kl": {"ppo_kwargs": {"target_kl": STUDY_TARGET_KL}},
     "cold_kl": {"pretrain": None, "ppo_kwargs": {"target_kl": STUDY_TARGET_KL}},
     "warm_lstm_kl": {"cell": "lstm", "ppo_kwargs": {"target_kl": STUDY_TARGET_KL}},
+    "warm_kl_reg": {"ppo_kwargs": {"target_kl": STUDY_TARGET_KL}, "vaa_reg": STUDY_VAA_REG},
+    "warm_lstm_kl_reg": {"cell": "lstm", "ppo_kwargs": {"target_kl": STUDY_TARGET_KL}, "vaa_reg": STUDY_VAA_REG},
 }
 """Agents of the "warm-up never hurts" study (``results/rl_suite_study.md``), not in the default
 table. Why the defaults lost to stock RecurrentPPO: the default and cold agents with the old
@@ -103,7 +109,8 @@ alone (GRU 32, no pre-training), the default agent twice as wide (its cold half 
 the cold agent), the critic left cold (warm-up of the actor only), the cold halves made
 locally stable after warm-up, and VAA*'s ``eps`` 0.1. Whether a KL limit on each rollout's
 updates keeps the double LSTM's T-maze policy from collapsing without costing the
-update-bound tasks: the default, cold and LSTM agents with :data:`STUDY_TARGET_KL`."""
+update-bound tasks: the default, cold and LSTM agents with :data:`STUDY_TARGET_KL`, and the
+warmed-up ones also with the VAA* regulariser :data:`STUDY_VAA_REG`."""
 
 ALL_AGENTS: dict[str, dict] = {**SUITE_AGENTS, **STUDY_AGENTS}
 """Every agent ``--agents`` accepts."""
@@ -114,7 +121,8 @@ AGENT_LABELS = {
     "warm_eps": "warm eps 0.1", "warm_old_ppo": "warm, 4 x 256", "cold_old_ppo": "cold, 4 x 256",
     "cold_e10": "cold, 10 x 256", "cold_b128": "cold, 4 x 128", "cold_const_lr": "cold, 4 x 256, constant lr",
     "cold_norm_adv": "cold, 4 x 256, normalised adv.", "warm_kl": "warm, target KL", "cold_kl": "cold, target KL",
-    "warm_lstm_kl": "warm LSTM, target KL",
+    "warm_lstm_kl": "warm LSTM, target KL", "warm_kl_reg": "warm, target KL + VAA reg.",
+    "warm_lstm_kl_reg": "warm LSTM, target KL + VAA reg.",
 }
 
 

@@ -64,6 +64,8 @@ def test_study_agents_are_valid_run_configs_with_a_label_and_stay_out_of_the_def
     assert configs["warm_lstm_kl"].cell == "lstm"
     assert configs["warm_lstm_kl"].ppo_kwargs == {"target_kl": suite.STUDY_TARGET_KL}
     assert configs["cold_kl"].pretrain is None and configs["cold_kl"].ppo_kwargs == configs["warm_kl"].ppo_kwargs
+    assert configs["warm_kl_reg"].vaa_reg == suite.STUDY_VAA_REG and configs["warm_kl_reg"].pretrain == "warmup"
+    assert configs["warm_lstm_kl_reg"].cell == "lstm" and configs["warm_lstm_kl_reg"].vaa_reg == suite.STUDY_VAA_REG
     assert set(suite.AGENT_LABELS) == set(suite.ALL_AGENTS)
     assert not set(suite.STUDY_AGENTS) & set(suite.SUITE_AGENTS)
 
