@@ -339,3 +339,20 @@ def test_the_papers_procedure_does_not_restart_collapsed_layers():
     assert report.restarts == 0 and report.learning_rates == [1e-6] and report.collapsed_layers == []
     with pytest.raises(TypeError, match="restart_collapsed must be a bool"):
         WarmupConfig(restart_collapsed="no")
+
+
+def test_collapsed_count_sets_how_few_attractors_count_as_collapsed():
+    torch.manual_seed(0)
+    sequences = [torch.randn(40, 1, generator=torch.Generator().manual_seed(i)) for i in range(32)]
+    settings = {"updates": 60, "max_horizon": 50, "seed": 0, "restarts": 1}
+    kept = warm_up(RecurrentNet("gru", 1, 16), sequences, WarmupConfig(**settings))
+    count = kept.final_attractors[0] * 32  # the attractors this warm-up leaves: not collapsed by default
+    assert kept.collapsed_layers == [] and count > WarmupConfig().collapsed_count
+    torch.manual_seed(0)
+    strict = warm_up(RecurrentNet("gru", 1, 16), sequences, WarmupConfig(**settings, collapsed_count=count + 0.5))
+    assert strict.collapsed_layers[0] == [0] and strict.restarts == 1
+    assert strict.learning_rates == pytest.approx([1e-2, 1e-2 * 3.0])
+    with pytest.raises(ValueError, match="collapsed_count=32"):
+        WarmupConfig(collapsed_count=32)
+    with pytest.raises(ValueError, match="collapsed_count"):
+        WarmupConfig(collapsed_count=0)

@@ -87,6 +87,9 @@ class WarmupConfig:
             0.95: VAA* at ``M = max_horizon`` is the hardest measurement).
         restart_collapsed: restart layers that collapsed to at most two attractors, with
             a larger learning rate (:data:`COLLAPSED_COUNT`); False: the paper's procedure.
+        collapsed_count: a layer whose final states of a batch hold at most this many
+            attractors has collapsed (:data:`COLLAPSED_COUNT` by default; > 0, below
+            ``batch_size``). 4.5 also restarts layers left with 3 or 4 attractors of 32.
     """
 
     updates: int = 100
@@ -101,6 +104,7 @@ class WarmupConfig:
     seed: int | None = None
     if_diverged: str = "warn"
     restart_collapsed: bool = True
+    collapsed_count: float = COLLAPSED_COUNT
 
     def __post_init__(self) -> None:
         check_choice("WarmupConfig.if_diverged", self.if_diverged, IF_DIVERGED)
@@ -113,6 +117,11 @@ class WarmupConfig:
         check_number("WarmupConfig.target", self.target, minimum=0.0, maximum=1.0, strict_minimum=True)
         check_bool("WarmupConfig.progress", self.progress)
         check_bool("WarmupConfig.restart_collapsed", self.restart_collapsed)
+        check_number("WarmupConfig.collapsed_count", self.collapsed_count, minimum=0.0, strict_minimum=True)
+        if self.collapsed_count >= self.batch_size:
+            raise ValueError(
+                f"WarmupConfig.collapsed_count={self.collapsed_count} must be below batch_size={self.batch_size} "
+                "(every layer would count as collapsed)")
         if self.seed is not None:
             check_int("WarmupConfig.seed", self.seed)
 
@@ -246,7 +255,8 @@ def warm_up(
             if failure is None:
                 report.final_vaa_star = _final_vaa_star(net, batches, config)
                 report.final_attractors = _final_attractors(net, batches, config)
-                collapsed = [i for i in active if report.final_attractors[i] <= COLLAPSED_COUNT / config.batch_size]
+                least = config.collapsed_count / config.batch_size
+                collapsed = [i for i in active if report.final_attractors[i] <= least]
                 collapsed = collapsed if config.restart_collapsed else []
                 stuck = [i for i in active if report.final_vaa_star[i] > STUCK_THRESHOLD]
                 active = sorted(collapsed + stuck)
