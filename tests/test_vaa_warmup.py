@@ -313,7 +313,7 @@ def test_a_layer_collapsed_to_one_attractor_is_restarted_with_a_larger_learning_
     net = RecurrentNet("lstm", 2, 8)
     sequences = [torch.randn(30, 2, generator=torch.Generator().manual_seed(i)) for i in range(16)]
     config = WarmupConfig(updates=2, lr=1e-6, restarts=2, max_horizon=20, batch_size=16, seed=0)
-    with pytest.warns(UserWarning, match=r"collapsed to one attractor"):
+    with pytest.warns(UserWarning, match=r"collapsed to a few attractors"):
         report = warm_up(net, sequences, config)  # two tiny steps cannot make a random LSTM multistable
     assert report.collapsed_layers == [[0], [0], [0]]
     assert report.learning_rates == pytest.approx([1e-6, 1e-6 * LR_ESCALATION, 1e-6 * LR_ESCALATION**2])

@@ -43,7 +43,9 @@ zero gradient), so the warm-up cannot leave it by itself: the layer is re-initia
 warmed up again with the learning rate times :data:`LR_ESCALATION`. Seen with LSTMs, whose
 small ``h`` and ``c`` let the states contract within ``eps`` before the curriculum's horizon
 lets attractors form (the T-maze agent's warm-up: 5 of 6 LSTM seeds, 1 of 6 GRU seeds,
-``scripts/warmup_collapse_probe.py``)."""
+``scripts/warmup_collapse_probe.py``). The default of ``WarmupConfig.collapsed_count``; one
+LSTM T-maze warm-up (seed 4) restarted once and then kept 4 of 32, monostable on the task's
+episodes: 4.5 restarts it too (``results/tmaze_lstm/README.md``)."""
 
 COLLAPSE_HORIZON_FACTOR = 5
 """The collapse check runs this many times ``max_horizon`` steps (1000 by default, the VAA's
@@ -85,8 +87,8 @@ class WarmupConfig:
             The final VAA* is not a criterion: warm-ups that work end far from the
             target too (the default T-maze agents' at 0.37-0.74 for ``target``
             0.95: VAA* at ``M = max_horizon`` is the hardest measurement).
-        restart_collapsed: restart layers that collapsed to at most two attractors, with
-            a larger learning rate (:data:`COLLAPSED_COUNT`); False: the paper's procedure.
+        restart_collapsed: restart layers that collapsed (``collapsed_count``), with a
+            larger learning rate (:data:`LR_ESCALATION`); False: the paper's procedure.
         collapsed_count: a layer whose final states of a batch hold at most this many
             attractors has collapsed (:data:`COLLAPSED_COUNT` by default; > 0, below
             ``batch_size``). 4.5 also restarts layers left with 3 or 4 attractors of 32.
@@ -147,11 +149,11 @@ class WarmupReport:
         horizons: per update, the number of perturbation steps ``M`` drawn.
         restarts: how many restarts happened.
         restarted_layers: the layers re-initialised at each restart.
-        collapsed_layers: the layers found collapsed to one attractor, at each restart
-            they caused (:data:`COLLAPSED_COUNT`).
+        collapsed_layers: the layers found collapsed (``WarmupConfig.collapsed_count``),
+            at each restart they caused.
         learning_rates: the learning rate of each run (the first, then one per restart).
         final_attractors: per layer, the exact attractor fraction (:func:`warm_rl.vaa.count_attractors`)
-            of the collapse check's final states (:data:`COLLAPSED_COUNT`).
+            of the collapse check's final states (``WarmupConfig.collapsed_count``).
         final_vaa_star: VAA* per layer at ``M = max_horizon`` after warm-up.
         diverged: why the warm-up counts as diverged (None: it did not).
         seconds: wall time.
@@ -217,7 +219,7 @@ def warm_up(
     """Warms a network up in place.
 
     Layers whose VAA* ends above :data:`STUCK_THRESHOLD`, layers that collapsed to
-    one attractor (:data:`COLLAPSED_COUNT`; warmed up again with a learning rate
+    at most ``config.collapsed_count`` attractors (warmed up again with a learning rate
     :data:`LR_ESCALATION` times larger), and all layers of a run whose loss became
     non-finite, are re-initialised and warmed up again, at most ``config.restarts`` times.
 
@@ -255,8 +257,8 @@ def warm_up(
             if failure is None:
                 report.final_vaa_star = _final_vaa_star(net, batches, config)
                 report.final_attractors = _final_attractors(net, batches, config)
-                least = config.collapsed_count / config.batch_size
-                collapsed = [i for i in active if report.final_attractors[i] <= least]
+                collapsed_fraction = config.collapsed_count / config.batch_size
+                collapsed = [i for i in active if report.final_attractors[i] <= collapsed_fraction]
                 collapsed = collapsed if config.restart_collapsed else []
                 stuck = [i for i in active if report.final_vaa_star[i] > STUCK_THRESHOLD]
                 active = sorted(collapsed + stuck)
@@ -320,7 +322,7 @@ def _give_up(failure: _NonFiniteLoss | None, layers: list[int], report: WarmupRe
         )
     values = [round(report.final_vaa_star[i], 3) for i in layers]
     warnings.warn(
-        f"layer(s) {layers} still have VAA* > {STUCK_THRESHOLD} (stuck) or collapsed to one attractor "
+        f"layer(s) {layers} still have VAA* > {STUCK_THRESHOLD} (stuck) or collapsed to a few attractors "
         f"(final VAA* {values}) after {report.restarts} restart(s)",
         stacklevel=3,
     )
