@@ -82,6 +82,10 @@ STUDY_VAA_REG: dict = {"weight": 1.0, "every": 1, "eps": 0.01}
 """The VAA* regulariser of the study agents ``*_reg`` (``warm_rl.VAARegularizer``): one step
 after every PPO update phase, VAA* at the agent's warm-up ``eps``, towards warm-up's 0.95."""
 
+KL_LIMITED: dict = {"ppo_kwargs": {"target_kl": STUDY_TARGET_KL}}
+KL_LIMITED_REGULARISED: dict = {**KL_LIMITED, "vaa_reg": STUDY_VAA_REG}
+"""The overrides the ``*_kl`` / ``*_kl_reg`` study agents share; each adds only its own."""
+
 STUDY_AGENTS: dict[str, dict] = {
     "warm_old_ppo": {"ppo_kwargs": OLD_PPO},
     "cold_old_ppo": {"pretrain": None, "ppo_kwargs": OLD_PPO},
@@ -94,11 +98,11 @@ STUDY_AGENTS: dict[str, dict] = {
     "warm_actor": {"policy_kwargs": {"warmup_critic": False}},
     "warm_lsc": {"pretrain": "warmup+lsc"},
     "warm_eps": {"warmup_kwargs": {"eps": 0.1}},
-    "warm_kl": {"ppo_kwargs": {"target_kl": STUDY_TARGET_KL}},
-    "cold_kl": {"pretrain": None, "ppo_kwargs": {"target_kl": STUDY_TARGET_KL}},
-    "warm_lstm_kl": {"cell": "lstm", "ppo_kwargs": {"target_kl": STUDY_TARGET_KL}},
-    "warm_kl_reg": {"ppo_kwargs": {"target_kl": STUDY_TARGET_KL}, "vaa_reg": STUDY_VAA_REG},
-    "warm_lstm_kl_reg": {"cell": "lstm", "ppo_kwargs": {"target_kl": STUDY_TARGET_KL}, "vaa_reg": STUDY_VAA_REG},
+    "warm_kl": KL_LIMITED,
+    "cold_kl": {**KL_LIMITED, "pretrain": None},
+    "warm_lstm_kl": {**KL_LIMITED, "cell": "lstm"},
+    "warm_kl_reg": KL_LIMITED_REGULARISED,
+    "warm_lstm_kl_reg": {**KL_LIMITED_REGULARISED, "cell": "lstm"},
 }
 """Agents of the "warm-up never hurts" study (``results/rl_suite_study.md``), not in the default
 table. Why the defaults lost to stock RecurrentPPO: the default and cold agents with the old
