@@ -6,7 +6,10 @@ PPO update phase where it is due (every ``every`` phases), on the episodes of th
 just used: ``lambda * mean_l (VAA*_l - k)^2`` summed over the pre-trained backbones
 (actor, and critic when it has one), warm halves only for double layers, through the
 policy's optimiser with its current learning rate and PPO's gradient clipping. Logged as
-``train/vaa_reg_loss`` and ``train/vaa_reg_vaa_star``.
+``train/vaa_reg_loss`` and ``train/vaa_reg_vaa_star``. A one-sided regulariser
+(``floor=True``) whose backbones are all at or above its target takes no step at all (a
+zero-gradient step would still move Adam's parameters by its momentum), so while it is idle
+the agent trains exactly as without it.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ def regularizer_step(model, regularizer: VAARegularizer, episodes: list, update:
 
     Returns:
         ``vaa_reg_loss`` (the term, summed over backbones), ``vaa_reg_vaa_star`` (mean
-        VAA* over backbones and layers) and ``vaa_reg_seconds`` (the step's wall time).
+        VAA* over backbones and layers), ``vaa_reg_stepped`` (1.0 when it took an optimiser
+        step, 0.0 when a ``floor`` regulariser was idle) and ``vaa_reg_seconds`` (the
+        step's wall time).
     """
     start = time.perf_counter()
     policy = model.policy
@@ -46,13 +51,15 @@ def regularizer_step(model, regularizer: VAARegularizer, episodes: list, update:
         values.append(regularizer.last_values)
     if total is None:
         return {}
-    policy.optimizer.zero_grad(set_to_none=True)
-    total.backward()
-    th.nn.utils.clip_grad_norm_(policy.parameters(), model.max_grad_norm)
-    policy.optimizer.step()
+    if total.requires_grad:
+        policy.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        th.nn.utils.clip_grad_norm_(policy.parameters(), model.max_grad_norm)
+        policy.optimizer.step()
     stats = {
         "vaa_reg_loss": float(total.detach()),
         "vaa_reg_vaa_star": float(th.cat(values).mean()),
+        "vaa_reg_stepped": float(total.requires_grad),
         "vaa_reg_seconds": time.perf_counter() - start,
     }
     for key, value in stats.items():

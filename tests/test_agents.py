@@ -674,7 +674,27 @@ def test_the_vaa_regulariser_moves_only_the_warm_halves(tmp_path):
     before = {name: p.detach().clone() for name, p in model.policy.named_parameters()}
     stats = regularizer_step(model, VAARegularizer(weight=1.0, horizon=5, seed=0),
                              split_trajectories(observations, starts), update=0)
-    assert set(stats) == {"vaa_reg_loss", "vaa_reg_vaa_star", "vaa_reg_seconds"}
+    assert set(stats) == {"vaa_reg_loss", "vaa_reg_vaa_star", "vaa_reg_stepped", "vaa_reg_seconds"}
+    assert stats["vaa_reg_stepped"] == 1.0
     moved = {name for name, p in model.policy.named_parameters() if not torch.equal(p, before[name])}
     assert moved and all(".warm." in name for name in moved), moved
     assert any(name.startswith("lstm_critic") for name in moved), "the critic's backbone is regularised too"
+
+
+def test_an_idle_floor_regulariser_leaves_training_exactly_as_without_it():
+    import torch
+
+    def trained(vaa_reg):
+        model = WarmRecurrentPPO("MlpWarmPolicy", tmaze_env(), warmup_env_steps=32, vaa_horizon=20,
+                                 vaa_reg=vaa_reg,
+                                 policy_kwargs={"hidden_size": 8, "warmup": {"updates": 3, "max_horizon": 20}},
+                                 **TINY_PPO)
+        model.learn(160)  # five rollouts: the regulariser's draws would shift the later rollouts' sampling
+        return model.policy.state_dict()
+
+    # target 1e-6: no layer's VAA* is below it, so the floor never acts
+    idle = trained({"weight": 1.0, "every": 1, "horizon": 10, "floor": True, "target": 1e-6})
+    plain = trained(None)
+    assert all(torch.equal(idle[name], plain[name]) for name in plain)
+    pulling = trained({"weight": 1.0, "every": 1, "horizon": 10, "floor": True, "target": 1.0})
+    assert not all(torch.equal(pulling[name], plain[name]) for name in plain), "a floor above VAA* acts"

@@ -31,6 +31,25 @@ def test_the_term_is_weight_times_the_squared_distance_of_vaa_star_to_the_target
     assert float(term.detach()) == pytest.approx(0.5 * float((expected.detach() - 0.9).pow(2).mean()), rel=1e-5)
 
 
+def test_the_floor_penalises_only_layers_below_the_target():
+    torch.manual_seed(0)
+    net = RecurrentNet("gru", 2, 8, num_layers=2)
+    x = _inputs()
+    values = vaa_star(net, [x[:, i] for i in range(x.shape[1])], horizon=15, eps=1e-2, seed=3).detach()
+    above = min(float(values.max()) + 0.3, 1.0)
+    floor = VAARegularizer(weight=2.0, target=above, horizon=15, eps=1e-2, seed=3, floor=True)
+    term = floor.term(net, x, None, 0)
+    assert term.requires_grad
+    assert float(term.detach()) == pytest.approx(2.0 * float((above - values).pow(2).mean()), rel=1e-5)
+    below = float(values.min()) / 2
+    two_sided = VAARegularizer(weight=2.0, target=below, horizon=15, eps=1e-2, seed=3)
+    assert float(two_sided.term(net, x, None, 0).detach()) > 0, "the two-sided term pulls a layer down to k"
+    idle = VAARegularizer(weight=2.0, target=below, horizon=15, eps=1e-2, seed=3, floor=True)
+    term = idle.term(net, x, None, 0)
+    assert float(term) == 0.0 and not term.requires_grad, "no layer below the floor: no gradient"
+    assert torch.allclose(idle.last_values, values), "its VAA* is still recorded"
+
+
 def test_it_is_evaluated_every_every_updates_and_logged():
     net = RecurrentNet("gru", 2, 8)
     regularizer = VAARegularizer(weight=1.0, every=3, horizon=5, seed=0)
@@ -65,6 +84,7 @@ def test_it_uses_at_most_max_sequences_and_honours_lengths():
 @pytest.mark.parametrize("fields, error, match", [
     ({"weight": 0.0}, ValueError, "weight"),
     ({"weight": 1.0, "target": 1.5}, ValueError, "target"),
+    ({"weight": 1.0, "floor": "yes"}, TypeError, "floor"),
     ({"weight": 1.0, "every": 0}, ValueError, "every must be >= 1, got 0"),
     ({"weight": 1.0, "horizon": 2.5}, TypeError, "horizon"),
     ({"weight": "big"}, TypeError, "weight"),

@@ -8,6 +8,10 @@ work: VAA* in the training loss. :class:`VAARegularizer` is that term,
 
 per layer (the warm halves only, for double layers), on the batch's own input sequences,
 evaluated every ``every`` updates so that its cost stays a small fraction of training.
+With ``floor=True`` it is one-sided, ``lambda * mean_l max(0, k - VAA*_l)^2``: a layer at
+or above ``k`` costs nothing and is left alone, so the term acts only on a network that is
+losing its attractors (the two-sided term also pulls a layer *down* to ``k`` when warm-up
+left it above).
 
     regularizer = VAARegularizer(weight=0.1)
     for update, (x, lengths) in enumerate(batches):
@@ -34,7 +38,7 @@ from warm_rl.validation import check_int, check_number
 
 @dataclass
 class VAARegularizer:
-    """The VAA* regulariser ``weight * mean_l (VAA*_l - target)^2``.
+    """The VAA* regulariser ``weight * mean_l (VAA*_l - target)^2`` (or its one-sided ``floor``).
 
     Attributes:
         weight: ``lambda`` (> 0).
@@ -46,6 +50,11 @@ class VAARegularizer:
         max_sequences: at most this many of the batch's sequences are used (its first
             ones), which bounds the cost.
         seed: seed of the cuts and perturbations (None: random).
+        floor: True: penalise only the layers below ``target``,
+            ``weight * mean_l max(0, target - VAA*_l)^2``; when none is below, the term is
+            a zero without gradient (callers skip their optimiser step on it). Without a
+            ``seed`` it draws from a fork of the global RNG, which it leaves as it found it,
+            so that training with an idle floor is exactly training without it.
     """
 
     weight: float
@@ -55,6 +64,7 @@ class VAARegularizer:
     eps: float = 1e-4
     max_sequences: int = 32
     seed: int | None = None
+    floor: bool = False
 
     def __post_init__(self) -> None:
         check_number("VAARegularizer.weight", self.weight, minimum=0.0, strict_minimum=True)
@@ -64,6 +74,8 @@ class VAARegularizer:
             check_int(f"VAARegularizer.{name}", getattr(self, name), minimum=1)
         if self.seed is not None:
             check_int("VAARegularizer.seed", self.seed)
+        if not isinstance(self.floor, bool):
+            raise TypeError(f"VAARegularizer.floor must be a bool, got {self.floor!r}")
         self._generator = torch.Generator().manual_seed(self.seed) if self.seed is not None else None
         self.last_values: Tensor | None = None
         self.log: list[tuple[int, float, float]] = []
@@ -103,7 +115,8 @@ class VAARegularizer:
 
         Returns:
             A differentiable scalar, or None. The per-layer VAA* values are kept in
-            :attr:`last_values` (detached) for logging.
+            :attr:`last_values` (detached) for logging. With ``floor`` and no layer below
+            ``target`` the scalar is a zero that does not require grad.
 
         Shape:
             inputs ``(T, B, input_size)``; lengths ``(B,)``.
@@ -116,8 +129,14 @@ class VAARegularizer:
         count = min(self.max_sequences, inputs.shape[1])
         if lengths is None:
             lengths = torch.full((count,), inputs.shape[0], dtype=torch.long, device=inputs.device)
-        values = vaa_star_padded(net, inputs[:, :count], lengths[:count], self.horizon, self.eps, self._generator)
-        term = self.weight * (values - self.target).pow(2).mean()
+        fork = self.floor and self._generator is None
+        devices = [inputs.device] if inputs.device.type != "cpu" else []
+        with torch.random.fork_rng(devices=devices, enabled=fork, device_type=inputs.device.type):
+            values = vaa_star_padded(net, inputs[:, :count], lengths[:count], self.horizon, self.eps, self._generator)
+        distance = (self.target - values).clamp(min=0.0) if self.floor else values - self.target
+        term = self.weight * distance.pow(2).mean()
+        if self.floor and not bool((values < self.target).any()):
+            term = term.detach()  # nothing to pull up: no gradient, no optimiser step
         self.last_values = values.detach()
         self.log.append((update, float(term.detach()), float(self.last_values.mean())))
         self.seconds += time.perf_counter() - start
