@@ -48,14 +48,16 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
         num_layers: number of recurrent layers.
         double: double layers (only their first half is warmed up).
         pretrain: the pre-training of the backbones before the first update,
-            one of :data:`agents.defaults.PRETRAIN_CHOICES`: ``"warmup"``
-            (default), ``"lsc"`` (Local Stability Condition, :func:`warm_rl.lsc_pretrain`),
+            one of :data:`agents.defaults.PRETRAIN_CHOICES`: ``"warmup"``,
+            ``"lsc"`` (Local Stability Condition, :func:`warm_rl.lsc_pretrain`),
             ``"warmup+lsc"`` (warm-up, then LSC on the cold halves of double
-            layers; on single layers LSC then acts on the warmed-up weights) or None.
+            layers; on single layers LSC then acts on the warmed-up weights) or None;
+            ``"default"``: :data:`agents.defaults.DEFAULT_PRETRAIN` (``"warmup+lsc"``),
+            or None when ``warmup`` is None.
         warmup: the warm-up settings: a :class:`warm_rl.WarmupConfig`, a dict of
             its fields, or ``"default"`` (:data:`agents.defaults.DEFAULT_WARMUP`).
-            None disables warm-up (``pretrain="warmup"`` then means None; with
-            ``"warmup+lsc"`` it is an error).
+            None disables warm-up (``pretrain="warmup"`` or ``"default"`` then means
+            None; with ``"warmup+lsc"`` it is an error).
         lsc: the LSC settings: a :class:`warm_rl.LSCConfig`, a dict of its fields,
             or None (its defaults). Used when ``pretrain`` includes ``"lsc"``.
         warmup_critic: pre-train the critic's backbone too (when it has one).
@@ -82,7 +84,7 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
         hidden_size: int = 64,
         num_layers: int = 1,
         double: bool = True,
-        pretrain: str | None = DEFAULT_PRETRAIN,
+        pretrain: str | None = "default",
         warmup: WarmupConfig | dict | str | None = "default",
         lsc: LSCConfig | dict | None = None,
         warmup_critic: bool = True,
@@ -331,11 +333,14 @@ class WarmRecurrentPolicy(RecurrentActorCriticPolicy):
 
 
 def _resolve_pretrain(pretrain: object, has_warmup: bool) -> str | None:
-    """``pretrain`` checked against :data:`PRETRAIN_CHOICES`, with ``warmup=None`` meaning no warm-up."""
+    """``pretrain`` checked against :data:`PRETRAIN_CHOICES` (``"default"``: :data:`DEFAULT_PRETRAIN`),
+    with ``warmup=None`` meaning no warm-up."""
     if pretrain is not None and not isinstance(pretrain, str):
         raise TypeError(f"pretrain must be a str or None, got {type(pretrain).__name__}")
+    if pretrain == "default":
+        return DEFAULT_PRETRAIN if has_warmup else None  # warmup=None: the cold agent, as it always was
     if pretrain not in PRETRAIN_CHOICES:
-        raise ValueError(f"unknown pretrain {pretrain!r}; expected one of {PRETRAIN_CHOICES}")
+        raise ValueError(f"unknown pretrain {pretrain!r}; expected one of {PRETRAIN_CHOICES} or 'default'")
     if has_warmup or pretrain is None or pretrain == "lsc":
         return pretrain
     if pretrain == "warmup":

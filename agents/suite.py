@@ -51,7 +51,7 @@ SUITE_TASKS: tuple[SuiteTask, ...] = (
     SuiteTask("repeat_previous", "warm_rl/RepeatPrevious-v0", "short and precise: the symbol 4 steps back", 150_000,
               {"k": 4, "length": 50}),
     SuiteTask("count_events", "warm_rl/CountEvents-v0", "accumulation: count events, report at the end", 150_000,
-              {"length": 50, "p": 0.1}),
+              {"length": 15, "p": 0.14, "max_count": 3}),
     SuiteTask("key_value", "warm_rl/KeyValueRecall-v0", "bindings: the value of a queried key", 150_000,
               held_out=True),
     SuiteTask("pendulum", "warm_rl/HiddenVelocityPendulum-v0", "control with hidden velocity, noisy", 300_000,
@@ -97,6 +97,7 @@ STUDY_AGENTS: dict[str, dict] = {
     "warm_128": {"hidden_size": 128},
     "warm_actor": {"policy_kwargs": {"warmup_critic": False}},
     "warm_lsc": {"pretrain": "warmup+lsc"},
+    "warm_no_lsc": {"pretrain": "warmup"},
     "warm_eps": {"warmup_kwargs": {"eps": 0.1}},
     "warm_kl": KL_LIMITED,
     "cold_kl": {**KL_LIMITED, "pretrain": None},
@@ -114,7 +115,10 @@ the cold agent), the critic left cold (warm-up of the actor only), the cold halv
 locally stable after warm-up, and VAA*'s ``eps`` 0.1. Whether a KL limit on each rollout's
 updates keeps the double LSTM's T-maze policy from collapsing without costing the
 update-bound tasks: the default, cold and LSTM agents with :data:`STUDY_TARGET_KL`, and the
-warmed-up ones also with the VAA* regulariser :data:`STUDY_VAA_REG`."""
+warmed-up ones also with the VAA* regulariser :data:`STUDY_VAA_REG`. Each is a set of
+overrides on the defaults of the version it ran under (its records' ``agent_defaults``):
+since version 3 the default pre-training is warm-up + LSC, so ``warm_lsc`` is the default
+agent and ``warm_no_lsc`` (warm-up alone) is what ``warm`` was."""
 
 ALL_AGENTS: dict[str, dict] = {**SUITE_AGENTS, **STUDY_AGENTS}
 """Every agent ``--agents`` accepts."""
@@ -122,6 +126,7 @@ ALL_AGENTS: dict[str, dict] = {**SUITE_AGENTS, **STUDY_AGENTS}
 AGENT_LABELS = {
     "warm": "warm (default)", "warm_lstm": "warm LSTM", "cold": "cold", "stock": "stock 256", "stock_64": "stock 64",
     "cold_32": "cold 32", "warm_128": "warm 128", "warm_actor": "warm actor only", "warm_lsc": "warm + LSC",
+    "warm_no_lsc": "warm-up alone",
     "warm_eps": "warm eps 0.1", "warm_old_ppo": "warm, 4 x 256", "cold_old_ppo": "cold, 4 x 256",
     "cold_e10": "cold, 10 x 256", "cold_b128": "cold, 4 x 128", "cold_const_lr": "cold, 4 x 256, constant lr",
     "cold_norm_adv": "cold, 4 x 256, normalised adv.", "warm_kl": "warm, target KL", "cold_kl": "cold, target KL",

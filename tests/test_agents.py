@@ -370,7 +370,7 @@ def test_callback_and_algorithm_share_one_warmup_path():
     callback = WarmupCallback(warmup_env_steps=32, vaa_horizon=20)
     model.learn(32, callback=callback)
     assert model.warmup_result is callback.result  # RecordWarmup reads model.warmup_result either way
-    assert set(model.warmup_result) == {"actor", "critic", "vaa_before", "vaa_after", "seconds"}
+    assert set(model.warmup_result) == {"actor", "critic", "vaa_before", "vaa_after", "seconds", "lsc"}
 
 
 def test_models_saved_with_old_argument_names_load(tmp_path):
@@ -580,6 +580,26 @@ def test_rl_zoo3_trains_warm_ppo_with_warm_rls_hyperparameters(tmp_path):
 
     model = WarmRecurrentPPO.load(saved)
     assert model.policy.warmed_up and model.num_timesteps >= 128
+
+
+def test_the_zoo_hyperparameters_that_spell_out_the_defaults_are_the_defaults():
+    yaml = pytest.importorskip("yaml")
+    from agents.defaults import DEFAULT_ENT_COEF, DEFAULT_NORMALIZE_ADVANTAGE, DEFAULT_PPO_KWARGS, DEFAULT_PRETRAIN
+    from agents.suite import SUITE_TASKS
+    from agents.zoo import HYPERPARAMS
+
+    entries = yaml.safe_load(HYPERPARAMS.read_text())
+    spelled = {name: entry for name, entry in entries.items() if "n_epochs" in entry}
+    assert {"default", "warm_rl/TMaze-v0"} <= set(spelled)
+    for name, entry in spelled.items():
+        for key in ("n_steps", "batch_size", "n_epochs", "target_kl"):
+            assert entry[key] == DEFAULT_PPO_KWARGS[key], (name, key)
+        assert float(entry["learning_rate"].removeprefix("lin_")) == DEFAULT_PPO_KWARGS["learning_rate"], name
+        assert entry["ent_coef"] == DEFAULT_ENT_COEF and entry["normalize_advantage"] == DEFAULT_NORMALIZE_ADVANTAGE
+        assert f"pretrain='{DEFAULT_PRETRAIN}'" in entry["policy_kwargs"], name
+    for task in SUITE_TASKS:
+        if task.env != "warm_rl/TMaze-v0":  # the zoo has the T-maze at L=10 and an L=50 id
+            assert entries[task.env].get("env_kwargs", {}) == task.env_kwargs, task.name
 
 
 def test_dependency_floors_are_the_versions_ci_tests():

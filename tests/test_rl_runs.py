@@ -185,7 +185,7 @@ def test_runs_of_other_agent_defaults_never_count_as_this_warm_rls_runs(tmp_path
     assert benchmark.run_name("warm", legacy) != benchmark.run_name("warm", current)
     stock = {**current, "algorithm": "RecurrentPPO"}  # stock runs do not use warm-rl's defaults
     assert benchmark.run_key({k: v for k, v in stock.items() if k != "agent_defaults"}) == benchmark.run_key(stock)
-    with pytest.raises(ValueError, match="agent_defaults=1.*version 1.*version 2"):
+    with pytest.raises(ValueError, match=f"agent_defaults=1.*version 1.*version {AGENT_DEFAULTS_VERSION}"):
         build_model(RunConfig(**{**TINY_RUN, "agent_defaults": 1}))
     with pytest.raises(ValueError, match="agent_defaults.*0"):
         RunConfig(agent_defaults=0)
@@ -194,7 +194,7 @@ def test_runs_of_other_agent_defaults_never_count_as_this_warm_rls_runs(tmp_path
     train_agent(RunConfig(**TINY_RUN, timesteps=32), save=save)
     stored = tmp_path / "run_checkpoints" / "run_config.json"
     stored.write_text(json.dumps({k: v for k, v in json.loads(stored.read_text()).items() if k != "agent_defaults"}))
-    with pytest.raises(ValueError, match=r"agent_defaults: 1 \(run\) vs 2 \(given\)"):
+    with pytest.raises(ValueError, match=rf"agent_defaults: 1 \(run\) vs {AGENT_DEFAULTS_VERSION} \(given\)"):
         train_agent(RunConfig(**TINY_RUN, timesteps=64), save=save, resume=True)
 
 

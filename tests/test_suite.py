@@ -48,7 +48,7 @@ def test_plan_suite_is_seed_major_and_applies_each_agent():
     variants = {v: c for v, c in runs if c["seed"] == 0}
     first = tasks[0]
     warm, cold, stock = (variants[suite.run_variant(first.name, a)] for a in ("warm", "cold", "stock"))
-    assert warm["pretrain"] == "warmup" and cold["pretrain"] is None and stock["algorithm"] == "RecurrentPPO"
+    assert warm["pretrain"] == "warmup+lsc" and cold["pretrain"] is None and stock["algorithm"] == "RecurrentPPO"
     assert warm["env"] == first.env and warm["timesteps"] == first.timesteps and warm["env_kwargs"] == first.env_kwargs
     with pytest.raises(ValueError, match="'hot'"):
         suite.plan_suite(RunConfig(), tasks, ["hot"], [0])
@@ -58,13 +58,14 @@ def test_study_agents_are_valid_run_configs_with_a_label_and_stay_out_of_the_def
     runs = suite.plan_suite(RunConfig(), suite.SUITE_TASKS[:1], list(suite.STUDY_AGENTS), [0])
     configs = {variant.partition("__")[2]: RunConfig(**config) for variant, config in runs}
     assert configs["cold_32"].hidden_size == 32 and configs["cold_32"].pretrain is None
-    assert configs["warm_128"].hidden_size == 128 and configs["warm_128"].pretrain == "warmup"
+    assert configs["warm_128"].hidden_size == 128 and configs["warm_128"].pretrain == "warmup+lsc"
+    assert configs["warm_no_lsc"].pretrain == "warmup"
     assert configs["warm_actor"].policy_kwargs == {"warmup_critic": False}
     assert configs["warm_lsc"].pretrain == "warmup+lsc" and configs["warm_eps"].warmup_kwargs == {"eps": 0.1}
     assert configs["warm_lstm_kl"].cell == "lstm"
     assert configs["warm_lstm_kl"].ppo_kwargs == {"target_kl": suite.STUDY_TARGET_KL}
     assert configs["cold_kl"].pretrain is None and configs["cold_kl"].ppo_kwargs == configs["warm_kl"].ppo_kwargs
-    assert configs["warm_kl_reg"].vaa_reg == suite.STUDY_VAA_REG and configs["warm_kl_reg"].pretrain == "warmup"
+    assert configs["warm_kl_reg"].vaa_reg == suite.STUDY_VAA_REG and configs["warm_kl_reg"].pretrain == "warmup+lsc"
     assert configs["warm_lstm_kl_reg"].cell == "lstm" and configs["warm_lstm_kl_reg"].vaa_reg == suite.STUDY_VAA_REG
     assert set(suite.AGENT_LABELS) == set(suite.ALL_AGENTS)
     assert not set(suite.STUDY_AGENTS) & set(suite.SUITE_AGENTS)
