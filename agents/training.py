@@ -92,8 +92,8 @@ class RunConfig:
         double: double-layer backbone.
         feature_skip: the heads see the features beside the recurrent output
             (:class:`agents.WarmRecurrentPolicy`).
-        pretrain: the pre-training of the backbones before training: ``"warmup"``
-            (default), ``"lsc"``, ``"warmup+lsc"`` or None
+        pretrain: the pre-training of the backbones before training: ``"warmup+lsc"``
+            (default, :data:`agents.defaults.DEFAULT_PRETRAIN`), ``"warmup"``, ``"lsc"`` or None
             (:class:`agents.WarmRecurrentPolicy`'s ``pretrain``).
         warmup_env_steps: env steps collected for the pre-training.
         warmup_kwargs: WarmupConfig fields overriding the default warm-up.

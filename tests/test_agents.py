@@ -451,6 +451,8 @@ def test_pretrain_choices_are_checked():
     with pytest.raises(ValueError, match="target"):
         make_model(policy_kwargs_extra={"pretrain": "lsc", "lsc": {"target": 0.0}})
     assert make_model(warmup=None).policy.pretrain is None  # warmup=None still turns warm-up off
+    from agents.defaults import DEFAULT_PRETRAIN
+    assert make_model().policy.pretrain == DEFAULT_PRETRAIN == "warmup+lsc"  # the "default" word
     assert make_model(warmup=None, policy_kwargs_extra={"pretrain": "lsc"}).policy.pretrain == "lsc"
 
 
