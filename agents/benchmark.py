@@ -132,6 +132,7 @@ def _run(config_dict: dict, variant: str, work_dir: str | None = None) -> dict:
         "seconds": result.seconds,
         "history": result.history,
         "training_curve": result.training_curve,
+        "kl_early_stops": result.kl_early_stops,
     }
 
 

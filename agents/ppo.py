@@ -58,8 +58,9 @@ class WarmRecurrentPPO(RecurrentPPO):
     (:mod:`agents.defaults`): ``n_steps=128``, ``batch_size=128``, ``n_epochs=10``, a
     learning rate of 3e-4 decayed linearly to 0 over each ``learn`` call's budget
     (:func:`default_learning_rate`; a float ``learning_rate`` stays constant, as in SB3),
-    no entropy bonus, and ``normalize_advantage=False`` (RecurrentPPO: True): in a
-    solved task the advantages are noise that normalisation scales up.
+    ``target_kl=0.02`` (RecurrentPPO: None), no entropy bonus, and
+    ``normalize_advantage=False`` (RecurrentPPO: True): in a solved task the advantages
+    are noise that normalisation scales up.
 
     Args:
         policy: ``"MlpWarmPolicy"`` (default), ``"CnnWarmPolicy"``,
@@ -81,6 +82,9 @@ class WarmRecurrentPPO(RecurrentPPO):
     Attributes:
         warmup_result: the warm-up outcome (:func:`agents.warmup.warm_up_model`),
             None before warm-up or when none was done.
+        kl_early_stops: update phases that ``target_kl`` cut short (fewer than
+            ``n_epochs`` epochs), since the model was made; logged as
+            ``train/kl_early_stops`` and saved with the model.
     """
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
@@ -112,6 +116,7 @@ class WarmRecurrentPPO(RecurrentPPO):
         self.vaa_reg: dict | None = None if regularizer is None else regularizer.to_dict()
         self._vaa_regularizer: VAARegularizer | None = regularizer
         self._train_calls = 0
+        self.kl_early_stops = 0
         kwargs.setdefault("normalize_advantage", DEFAULT_NORMALIZE_ADVANTAGE)
         kwargs.setdefault("learning_rate", default_learning_rate())
         for name, value in DEFAULT_PPO_KWARGS.items():
@@ -173,7 +178,12 @@ class WarmRecurrentPPO(RecurrentPPO):
         episodes = None
         if regularizer is not None and regularizer.due(update):  # read before train() flattens the buffer
             episodes = split_trajectories(self.rollout_buffer.observations, self.rollout_buffer.episode_starts)
+        epochs_before = self._n_updates
         super().train()
+        if self.target_kl is not None:
+            stopped = self._n_updates - epochs_before < self.n_epochs
+            self.kl_early_stops = getattr(self, "kl_early_stops", 0) + int(stopped)  # absent in older saves
+            self.logger.record("train/kl_early_stops", self.kl_early_stops)
         if episodes is not None:
             regularizer_step(self, regularizer, episodes, update)
         self._train_calls = update + 1

@@ -229,7 +229,8 @@ def _make_env(config: RunConfig, seed: int, n_envs: int):
 
 @dataclass
 class RunResult:
-    """Outcome of :func:`train_agent`."""
+    """Outcome of :func:`train_agent` (``kl_early_stops``: :attr:`WarmRecurrentPPO.kl_early_stops`,
+    None without ``target_kl`` or for stock RecurrentPPO)."""
 
     config: dict
     evaluation: Evaluation
@@ -240,6 +241,7 @@ class RunResult:
     seconds: float
     history: list[tuple[int, float | None, float]]
     training_curve: list[tuple[int, float, float | None]] = field(default_factory=list)
+    kl_early_stops: int | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -572,4 +574,5 @@ def train_agent(
         seconds=time.perf_counter() - start,
         history=list(run.periodic.history) if run.periodic is not None else [],
         training_curve=list(run.stats.curve) if run.stats is not None else [],
+        kl_early_stops=getattr(model, "kl_early_stops", None) if model.target_kl is not None else None,
     )

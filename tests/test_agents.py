@@ -720,3 +720,15 @@ def test_an_idle_floor_regulariser_leaves_training_exactly_as_without_it():
     assert all(torch.equal(idle[name], plain[name]) for name in plain)
     pulling = trained({"weight": 1.0, "every": 1, "horizon": 10, "floor": True, "target": 1.0})
     assert not all(torch.equal(pulling[name], plain[name]) for name in plain), "a floor above VAA* acts"
+
+
+def test_kl_early_stops_counts_the_update_phases_target_kl_cut_short(tmp_path):
+    strict = make_model(warmup=None, target_kl=1e-12, n_epochs=3, learning_rate=3e-4)  # constant: every update moves
+    strict.learn(96)  # three rollouts of one minibatch; after the first epoch's step the KL passes 1.5e-12
+    assert strict._train_calls == 3 and strict.kl_early_stops == 3
+    strict.save(tmp_path / "strict.zip")
+    assert WarmRecurrentPPO.load(tmp_path / "strict.zip").kl_early_stops == 3
+    assert make_model(warmup=None).target_kl == 0.02  # the default
+    free = make_model(warmup=None, target_kl=None)
+    free.learn(64)
+    assert free.kl_early_stops == 0
