@@ -21,6 +21,7 @@ import numpy as np
 from agents.training import (
     RENAMED_FIELDS,
     SCHEDULE_FIELDS,
+    WARM_RL_ONLY_FIELDS,
     RunConfig,
     train_agent,
     upgrade_config,
@@ -85,11 +86,13 @@ def run_key(config: dict) -> str:
     with the old names and its upgrade (or a new RunConfig of the same settings)
     have the same key, the key of the runs recorded before the rename. Runs of
     other agent defaults (``agent_defaults``) have other keys; stock RecurrentPPO
-    runs, which do not use them, keep one key across versions.
+    runs, which use neither them nor any other field of
+    :data:`agents.training.WARM_RL_ONLY_FIELDS`, are keyed without those, so that one
+    stock run keeps its key whatever warm-rl's defaults are.
     """
     config = upgrade_config(config)
     if not uses_agent_defaults(config.get("algorithm", "WarmRecurrentPPO")):  # stock runs
-        config = {k: v for k, v in config.items() if k != "agent_defaults"}
+        config = {k: v for k, v in config.items() if k not in WARM_RL_ONLY_FIELDS}
     kept = dict(
         _legacy_item(k, v)
         for k, v in config.items()

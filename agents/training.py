@@ -412,6 +412,15 @@ LEGACY_AGENT_DEFAULTS: int = 1
 """``agent_defaults`` of configs recorded before the field existed."""
 
 
+WARM_RL_ONLY_FIELDS: tuple[str, ...] = (
+    "cell", "hidden_size", "num_layers", "double", "feature_skip", "pretrain", "warmup_kwargs", "lsc_kwargs",
+    "lr_schedule", "ent_schedule", "warmup_env_steps", "vaa_horizon", "vaa_reg", "agent_defaults",
+)
+"""RunConfig fields that only WarmRecurrentPPO runs read: :func:`build_model` gives stock
+RecurrentPPO none of them (its network and PPO settings come from ``policy_kwargs`` and
+``ppo_kwargs``), so they are left out of a stock run's key (``agents.benchmark.run_key``)."""
+
+
 def uses_agent_defaults(algorithm: str) -> bool:
     """Whether runs of ``algorithm`` rely on :mod:`agents.defaults` (``agent_defaults`` matters):
     WarmRecurrentPPO's do, stock RecurrentPPO's do not."""

@@ -185,6 +185,9 @@ def test_runs_of_other_agent_defaults_never_count_as_this_warm_rls_runs(tmp_path
     assert benchmark.run_name("warm", legacy) != benchmark.run_name("warm", current)
     stock = {**current, "algorithm": "RecurrentPPO"}  # stock runs do not use warm-rl's defaults
     assert benchmark.run_key({k: v for k, v in stock.items() if k != "agent_defaults"}) == benchmark.run_key(stock)
+    # nor its other fields: a stock run recorded under older defaults (pretrain "warmup") keeps its key
+    assert benchmark.run_key({**stock, "pretrain": "warmup", "warmup_kwargs": {"eps": 0.1}}) == benchmark.run_key(stock)
+    assert benchmark.run_key({**stock, "ppo_kwargs": {"n_epochs": 3}}) != benchmark.run_key(stock)
     with pytest.raises(ValueError, match=f"agent_defaults=1.*version 1.*version {AGENT_DEFAULTS_VERSION}"):
         build_model(RunConfig(**{**TINY_RUN, "agent_defaults": 1}))
     with pytest.raises(ValueError, match="agent_defaults.*0"):
