@@ -98,6 +98,7 @@ STUDY_AGENTS: dict[str, dict] = {
     "warm_actor": {"policy_kwargs": {"warmup_critic": False}},
     "warm_lsc": {"pretrain": "warmup+lsc"},
     "warm_no_lsc": {"pretrain": "warmup"},
+    "warm_no_kl": {"ppo_kwargs": {"target_kl": None}},
     "warm_eps": {"warmup_kwargs": {"eps": 0.1}},
     "warm_kl": KL_LIMITED,
     "cold_kl": {**KL_LIMITED, "pretrain": None},
@@ -118,7 +119,8 @@ update-bound tasks: the default, cold and LSTM agents with :data:`STUDY_TARGET_K
 warmed-up ones also with the VAA* regulariser :data:`STUDY_VAA_REG`. Each is a set of
 overrides on the defaults of the version it ran under (its records' ``agent_defaults``):
 since version 3 the default pre-training is warm-up + LSC, so ``warm_lsc`` is the default
-agent and ``warm_no_lsc`` (warm-up alone) is what ``warm`` was."""
+agent, ``warm_no_lsc`` (warm-up alone) is what ``warm`` was, and ``warm_no_kl`` is the
+default agent without PPO's ``target_kl``."""
 
 ALL_AGENTS: dict[str, dict] = {**SUITE_AGENTS, **STUDY_AGENTS}
 """Every agent ``--agents`` accepts."""
@@ -127,6 +129,7 @@ AGENT_LABELS = {
     "warm": "warm (default)", "warm_lstm": "warm LSTM", "cold": "cold", "stock": "stock 256", "stock_64": "stock 64",
     "cold_32": "cold 32", "warm_128": "warm 128", "warm_actor": "warm actor only", "warm_lsc": "warm + LSC",
     "warm_no_lsc": "warm-up alone",
+    "warm_no_kl": "warm, no target KL",
     "warm_eps": "warm eps 0.1", "warm_old_ppo": "warm, 4 x 256", "cold_old_ppo": "cold, 4 x 256",
     "cold_e10": "cold, 10 x 256", "cold_b128": "cold, 4 x 128", "cold_const_lr": "cold, 4 x 256, constant lr",
     "cold_norm_adv": "cold, 4 x 256, normalised adv.", "warm_kl": "warm, target KL", "cold_kl": "cold, target KL",

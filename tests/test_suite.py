@@ -59,7 +59,7 @@ def test_study_agents_are_valid_run_configs_with_a_label_and_stay_out_of_the_def
     configs = {variant.partition("__")[2]: RunConfig(**config) for variant, config in runs}
     assert configs["cold_32"].hidden_size == 32 and configs["cold_32"].pretrain is None
     assert configs["warm_128"].hidden_size == 128 and configs["warm_128"].pretrain == "warmup+lsc"
-    assert configs["warm_no_lsc"].pretrain == "warmup"
+    assert configs["warm_no_lsc"].pretrain == "warmup" and configs["warm_no_kl"].ppo_kwargs == {"target_kl": None}
     assert configs["warm_actor"].policy_kwargs == {"warmup_critic": False}
     assert configs["warm_lsc"].pretrain == "warmup+lsc" and configs["warm_eps"].warmup_kwargs == {"eps": 0.1}
     assert configs["warm_lstm_kl"].cell == "lstm"
