@@ -182,7 +182,7 @@ class WarmRecurrentPPO(RecurrentPPO):
         super().train()
         if self.target_kl is not None:
             stopped = self._n_updates - epochs_before < self.n_epochs
-            self.kl_early_stops = getattr(self, "kl_early_stops", 0) + int(stopped)  # absent in older saves
+            self.kl_early_stops += int(stopped)  # __init__ runs before load() restores the saved count
             self.logger.record("train/kl_early_stops", self.kl_early_stops)
         if episodes is not None:
             regularizer_step(self, regularizer, episodes, update)

@@ -455,7 +455,7 @@ def _mismatched_fields(stored: dict, config: RunConfig) -> list[str]:
     """``"field: stored -> given"`` for every field of ``config`` that differs from the stored run's."""
     stored = upgrade_config(stored)  # a run stored before a rename
     given = asdict(config)
-    free = RESUME_FREE_FIELDS + (() if uses_agent_defaults(config.algorithm) else ("agent_defaults",))
+    free = RESUME_FREE_FIELDS + (() if uses_agent_defaults(config.algorithm) else WARM_RL_ONLY_FIELDS)
     return [
         f"{name}: {stored.get(name)!r} (run) vs {value!r} (given)"
         for name, value in given.items()

@@ -201,6 +201,21 @@ def test_runs_of_other_agent_defaults_never_count_as_this_warm_rls_runs(tmp_path
         train_agent(RunConfig(**TINY_RUN, timesteps=64), save=save, resume=True)
 
 
+def test_a_stock_run_resumes_whatever_warm_rls_own_fields_were_when_it_started(tmp_path):
+    stock = {**TINY_RUN, "algorithm": "RecurrentPPO", "policy_kwargs": {"lstm_hidden_size": 8},
+             "ppo_kwargs": {"n_steps": 16, "batch_size": 32}}
+    save = tmp_path / "stock.zip"
+    train_agent(RunConfig(**stock, timesteps=32), save=save)
+    stored = tmp_path / "stock_checkpoints" / "run_config.json"
+    older = {**json.loads(stored.read_text()), "pretrain": "warmup", "agent_defaults": 2}  # older warm-rl defaults
+    stored.write_text(json.dumps(older))
+    result = train_agent(RunConfig(**stock, timesteps=64), save=save, resume=True)
+    assert result.timesteps == 64
+    with pytest.raises(ValueError, match="ppo_kwargs"):  # what stock does read must still match
+        train_agent(RunConfig(**{**stock, "ppo_kwargs": {"n_steps": 8, "batch_size": 16}}, timesteps=96),
+                    save=save, resume=True)
+
+
 def test_plan_runs_rejects_unknown_variant():
     with pytest.raises(ValueError, match="'hot'"):
         benchmark.plan_runs(RunConfig(), ["hot"], [10], [0], {})
