@@ -178,11 +178,10 @@ class WarmRecurrentPPO(RecurrentPPO):
         episodes = None
         if regularizer is not None and regularizer.due(update):  # read before train() flattens the buffer
             episodes = split_trajectories(self.rollout_buffer.observations, self.rollout_buffer.episode_starts)
-        epochs_before = self._n_updates
-        super().train()
+        with _EpochWatch(self.rollout_buffer) as epochs:
+            super().train()
         if self.target_kl is not None:
-            stopped = self._n_updates - epochs_before < self.n_epochs
-            self.kl_early_stops += int(stopped)  # __init__ runs before load() restores the saved count
+            self.kl_early_stops += int(epochs.finished < self.n_epochs)  # __init__ runs before load() restores it
             self.logger.record("train/kl_early_stops", self.kl_early_stops)
         if episodes is not None:
             regularizer_step(self, regularizer, episodes, update)
@@ -196,3 +195,30 @@ class WarmRecurrentPPO(RecurrentPPO):
 
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "warmup_result", "_vaa_regularizer"]
+
+
+class _EpochWatch:
+    """Counts the epochs of one ``train()`` call that ran to their end.
+
+    RecurrentPPO's ``train()`` draws each epoch's minibatches from one
+    ``rollout_buffer.get(batch_size)`` generator and leaves it unfinished when ``target_kl``
+    stops the update phase; counting finished generators works across sb3-contrib versions
+    (older ones add ``n_epochs`` to ``_n_updates`` whether or not the phase was cut short).
+    """
+
+    def __init__(self, buffer) -> None:
+        self.buffer = buffer
+        self.finished = 0
+
+    def __enter__(self) -> _EpochWatch:
+        original = self.buffer.get
+
+        def get(*args, **kwargs):
+            yield from original(*args, **kwargs)
+            self.finished += 1
+
+        self.buffer.get = get  # shadows the method on this instance only
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        del self.buffer.get
