@@ -33,7 +33,7 @@ from torch import Tensor
 
 from warm_rl.network import RecurrentNet
 from warm_rl.vaa import vaa_star_padded
-from warm_rl.validation import check_int, check_number
+from warm_rl.validation import check_bool, check_int, check_number
 
 
 @dataclass
@@ -74,8 +74,7 @@ class VAARegularizer:
             check_int(f"VAARegularizer.{name}", getattr(self, name), minimum=1)
         if self.seed is not None:
             check_int("VAARegularizer.seed", self.seed)
-        if not isinstance(self.floor, bool):
-            raise TypeError(f"VAARegularizer.floor must be a bool, got {self.floor!r}")
+        self.floor = check_bool("VAARegularizer.floor", self.floor)
         self._generator = torch.Generator().manual_seed(self.seed) if self.seed is not None else None
         self.last_values: Tensor | None = None
         self.log: list[tuple[int, float, float]] = []
